@@ -1,0 +1,26 @@
+/* The core's crypto interface: SHA-256 and base64, nothing else. One backend per build
+ * (src/crypto/crypto_openssl.c now; mbedTLS and GnuTLS backends later). The core calls only
+ * these functions, so it includes no TLS library header. */
+#ifndef CP_CRYPTO_H
+#define CP_CRYPTO_H
+
+#include <stddef.h>
+
+#include "certpin/core.h"
+
+/* SHA-256 of data into out. Thread-safe. */
+certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32]);
+
+/* Standard base64 (RFC 4648 section 4, with padding) of 32 bytes: writes 44 characters and a NUL
+ * into out (at least 45 bytes). */
+certpin_status cp_base64_encode32(const unsigned char in[32], char out[45]);
+
+/* Decodes standard base64 text (with padding, no white space) into out. Sets *out_len to the
+ * decoded length. Returns CERTPIN_E_PIN when text is not base64 or would not fit in out_cap. */
+certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out, size_t out_cap,
+                                size_t *out_len);
+
+/* A name for the backend in messages ("OpenSSL 3.0.11"). */
+const char *cp_crypto_backend(void);
+
+#endif /* CP_CRYPTO_H */
