@@ -33,6 +33,10 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 static certpin_status vfill(certpin_error *err, certpin_status status, const char *source, int line,
                             int column, const char *path, const char *fmt, va_list ap)
+    CP_PRINTF(7, 0);
+
+static certpin_status vfill(certpin_error *err, certpin_status status, const char *source, int line,
+                            int column, const char *path, const char *fmt, va_list ap)
 {
     if (err == NULL) {
         return status;
@@ -102,4 +106,19 @@ void cp_quote(const char *s, char *out, size_t out_len)
     }
     out[o++] = '"';
     out[o] = '\0';
+}
+
+void cp_strlcpy(char *dst, const char *src, size_t cap)
+{
+    size_t n = src == NULL ? 0 : strlen(src);
+    if (cap == 0) {
+        return;
+    }
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    if (n > 0) {
+        memcpy(dst, src, n);
+    }
+    dst[n] = '\0';
 }

@@ -11,6 +11,13 @@
 /* SHA-256 of data into out. Thread-safe. */
 certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32]);
 
+/* Incremental SHA-256 for the policy identity. */
+typedef struct cp_sha256_ctx cp_sha256_ctx;
+cp_sha256_ctx *cp_sha256_new(void);
+certpin_status cp_sha256_update(cp_sha256_ctx *c, const void *data, size_t len);
+certpin_status cp_sha256_final(cp_sha256_ctx *c, unsigned char out[32]);
+void cp_sha256_free(cp_sha256_ctx *c);
+
 /* Standard base64 (RFC 4648 section 4, with padding) of 32 bytes: writes 44 characters and a NUL
  * into out (at least 45 bytes). */
 certpin_status cp_base64_encode32(const unsigned char in[32], char out[45]);

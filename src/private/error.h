@@ -32,4 +32,7 @@ certpin_status cp_diags_append(certpin_diags *dst, const certpin_diags *src);
 /* Sets the line and column of the i-th diagnostic. */
 void cp_diags_set_line(certpin_diags *diags, size_t i, int line, int column);
 
+/* Copies src into dst[cap], truncating, always NUL-terminated (cap > 0). */
+void cp_strlcpy(char *dst, const char *src, size_t cap);
+
 #endif /* CP_ERROR_H */

@@ -69,4 +69,14 @@ certpin_policy *cp_draft_finish(cp_policy_draft *d, const char *source, certpin_
 /* The deciding entry for a canonical host (see certpin_policy_lookup). */
 const certpin_entry *cp_policy_lookup(const certpin_policy *p, const char *host, cp_host_kind kind);
 
+/* The first entry matching host, most specific first, that has a deny pin on chain; NULL if none.
+ * *depth receives the depth of the denied certificate. */
+const certpin_entry *cp_policy_find_denied(const certpin_policy *p, const char *host,
+                                           cp_host_kind kind, const cp_pin *chain, size_t chain_len,
+                                           int *depth);
+
+/* Sets line and column of every diagnostic from index `from` on that has a JSON path and no line,
+ * by finding that path in the JSON text buf (see locate.c). */
+void cp_locate_diags(const char *buf, size_t len, certpin_diags *diags, size_t from);
+
 #endif /* CP_POLICY_H */

@@ -1,0 +1,120 @@
+/* Pins: SHA-256 over a DER SubjectPublicKeyInfo (RFC 7469 section 2.4), as text "sha256/<base64>"
+ * (RFC 7469's pin-sha256 value, OkHttp's form) or curl's "sha256//<base64>". */
+#include <stdio.h>
+#include <string.h>
+
+#include "private/crypto.h"
+#include "private/error.h"
+#include "private/safety.h"
+
+certpin_status certpin_pin_from_spki(const unsigned char *spki, size_t spki_len,
+                                     unsigned char pin[CERTPIN_PIN_LEN])
+{
+    CP_ENSURE(spki != NULL && spki_len > 0 && pin != NULL, CERTPIN_E_ARG);
+    return cp_sha256(spki, spki_len, pin);
+}
+
+static int is_hex64(const char *s)
+{
+    size_t i;
+    for (i = 0; i < 64; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return s[64] == '\0';
+}
+
+certpin_status certpin_pin_parse(const char *text, unsigned char pin[CERTPIN_PIN_LEN],
+                                 certpin_error *err)
+{
+    char q[96];
+    const char *b64;
+    const char *slash;
+    unsigned char buf[64];
+    size_t n = 0;
+    char again[45];
+
+    if (text == NULL || pin == NULL) {
+        return cp_error(err, CERTPIN_E_ARG, "no pin given");
+    }
+    cp_quote(text, q, sizeof(q));
+    slash = strchr(text, '/');
+    if (slash == NULL) {
+        if (is_hex64(text)) {
+            return cp_error(err, CERTPIN_E_PIN,
+                            "pin %s is hex: write it as sha256/<base64> (certpin pin --format "
+                            "okhttp prints that form)",
+                            q);
+        }
+        return cp_error(err, CERTPIN_E_PIN,
+                        "pin %s has no algorithm: write it as sha256/<base64 of the SHA-256 of "
+                        "the SubjectPublicKeyInfo>",
+                        q);
+    }
+    if ((size_t)(slash - text) != 6 || strncmp(text, "sha256", 6) != 0) {
+        char alg[32];
+        size_t len = (size_t)(slash - text);
+        if (len >= sizeof(alg)) {
+            len = sizeof(alg) - 1;
+        }
+        memcpy(alg, text, len);
+        alg[len] = '\0';
+        cp_quote(alg, again, sizeof(again));
+        return cp_error(err, CERTPIN_E_PIN,
+                        "pin %s uses the unknown algorithm %s: only sha256 pins exist (RFC 7469)",
+                        q, again);
+    }
+    b64 = slash + 1;
+    if (*b64 == '/') { /* curl's sha256//<base64> */
+        b64++;
+    }
+    if (cp_base64_decode(b64, strlen(b64), buf, sizeof(buf), &n) != CERTPIN_OK) {
+        return cp_error(err, CERTPIN_E_PIN,
+                        "pin %s is not base64: after \"sha256/\" come 44 characters of standard "
+                        "base64 (A-Z a-z 0-9 + /, ending in '=')",
+                        q);
+    }
+    if (n != CERTPIN_PIN_LEN) {
+        return cp_error(err, CERTPIN_E_PIN,
+                        "pin %s decodes to %zu bytes, not 32: a SHA-256 pin is 32 bytes (44 "
+                        "characters of base64)",
+                        q, n);
+    }
+    /* Refuse non-canonical base64 (unused bits set in the last character): such a pin would
+     * compare equal to the canonical one but differ from it as text, which misleads reviews. */
+    CP_GUARD(cp_base64_encode32(buf, again));
+    if (strcmp(again, b64) != 0) {
+        return cp_error(err, CERTPIN_E_PIN, "pin %s is not canonical base64: did you mean sha256/%s?",
+                        q, again);
+    }
+    memcpy(pin, buf, CERTPIN_PIN_LEN);
+    return CERTPIN_OK;
+}
+
+certpin_status certpin_pin_format(const unsigned char pin[CERTPIN_PIN_LEN], certpin_pin_style style,
+                                  char *out, size_t out_len)
+{
+    char b64[45];
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    CP_ENSURE(pin != NULL && out != NULL && out_len >= CERTPIN_PIN_STR_MAX, CERTPIN_E_ARG);
+    switch (style) {
+    case CERTPIN_PIN_OKHTTP:
+    case CERTPIN_PIN_CURL:
+        CP_GUARD(cp_base64_encode32(pin, b64));
+        (void)snprintf(out, out_len, "%s%s", style == CERTPIN_PIN_CURL ? "sha256//" : "sha256/", b64);
+        return CERTPIN_OK;
+    case CERTPIN_PIN_HEX:
+        for (i = 0; i < CERTPIN_PIN_LEN; i++) {
+            out[2 * i] = hex[pin[i] >> 4];
+            out[2 * i + 1] = hex[pin[i] & 0xf];
+        }
+        out[64] = '\0';
+        return CERTPIN_OK;
+    default:
+        return CERTPIN_E_ARG;
+    }
+}

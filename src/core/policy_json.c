@@ -1,0 +1,524 @@
+/* Loading a policy from JSON (jansson, with JSON_REJECT_DUPLICATES). Every finding is collected
+ * (lint shows them all); the first error is the one returned; a policy with any error is refused
+ * whole: a typo must never silently turn pinning off. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "private/error.h"
+#include "private/policy.h"
+#include "private/safety.h"
+
+#define MAX_POLICY_BYTES (256u * 1024u * 1024u)
+
+typedef struct loader {
+    const char *source;
+    int strict;
+    int64_t now;
+    certpin_diags *found;
+    certpin_status first;  /* status of the first error */
+    int nomem;
+} loader;
+
+static void add(loader *l, certpin_severity sev, certpin_status st, const char *path, const char *code,
+                const char *fmt, ...) CP_PRINTF(6, 7);
+
+static void add(loader *l, certpin_severity sev, certpin_status st, const char *path, const char *code,
+                const char *fmt, ...)
+{
+    char msg[800];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (sev == CERTPIN_SEV_ERROR && l->first == CERTPIN_OK) {
+        l->first = st;
+    }
+    if (cp_diags_add(l->found, sev, l->source, 0, 0, path, code, "%s", msg) != CERTPIN_OK) {
+        l->nomem = 1;
+    }
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    default: return "something else";
+    }
+}
+
+/* Edit distance, to suggest the key a typo meant ("inlude_subdomains"). */
+static size_t distance(const char *a, const char *b)
+{
+    size_t row[40];
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t i;
+    size_t j;
+    if (la >= CP_ARRAY_LEN(row) || lb >= CP_ARRAY_LEN(row)) {
+        return (size_t)-1;
+    }
+    for (j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best) {
+                best = row[j] + 1;
+            }
+            if (row[j - 1] + 1 < best) {
+                best = row[j - 1] + 1;
+            }
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+static void check_keys(loader *l, const json_t *obj, const char *path, const char *const *known,
+                       size_t n_known)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value) {
+        size_t i;
+        size_t best = (size_t)-1;
+        const char *guess = NULL;
+        char p[160];
+        char list[200] = "";
+        size_t used = 0;
+        for (i = 0; i < n_known; i++) {
+            size_t d;
+            if (strcmp(key, known[i]) == 0) {
+                break;
+            }
+            d = distance(key, known[i]);
+            if (d < best) {
+                best = d;
+                guess = known[i];
+            }
+            used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
+                                     "%s%s", i ? ", " : "", known[i]);
+            if (used >= sizeof(list)) {
+                used = sizeof(list) - 1;
+            }
+        }
+        if (i < n_known) {
+            continue;
+        }
+        (void)snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
+        {
+            char q[96];
+            cp_quote(key, q, sizeof(q));
+            if (guess != NULL && best <= 2) {
+                add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "unknown-key",
+                    "unknown key %s: did you mean \"%s\"? (a misspelt key would silently change "
+                    "what is pinned, so it is refused)",
+                    q, guess);
+            } else {
+                add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "unknown-key",
+                    "unknown key %s: the keys here are %s", q, list);
+            }
+        }
+        (void)value;
+    }
+}
+
+/* Reads a string member that must be one of choices; returns its index, dflt when absent, -1 on
+ * error (reported). */
+static int choice(loader *l, const json_t *obj, const char *path, const char *key,
+                  const char *const *choices, size_t n, int dflt)
+{
+    const json_t *v = json_object_get(obj, key);
+    char p[160];
+    size_t i;
+    (void)snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
+    if (v == NULL) {
+        return dflt;
+    }
+    if (!json_is_string(v)) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "wrong-type",
+            "expected a string (\"%s\" or \"%s\"%s), got %s", choices[0], choices[1],
+            n > 2 ? " or ..." : "", type_name(v));
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (strcmp(json_string_value(v), choices[i]) == 0) {
+            return (int)i;
+        }
+    }
+    {
+        char q[96];
+        char list[120] = "";
+        size_t used = 0;
+        cp_quote(json_string_value(v), q, sizeof(q));
+        for (i = 0; i < n && used < sizeof(list); i++) {
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
+                                     i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+        }
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "bad-value", "%s is not %s", q, list);
+    }
+    return -1;
+}
+
+/* Reads an array of strings into a newly allocated array of borrowed pointers. */
+static int strings(loader *l, const json_t *obj, const char *path, const char *key,
+                   const char ***out, size_t *n)
+{
+    const json_t *v = json_object_get(obj, key);
+    char p[160];
+    size_t i;
+    int ok = 1;
+
+    *out = NULL;
+    *n = 0;
+    if (v == NULL) {
+        return 1;
+    }
+    (void)snprintf(p, sizeof(p), "%s.%s", path, key);
+    if (!json_is_array(v)) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "wrong-type",
+            "expected an array of \"sha256/<base64>\" strings, got %s", type_name(v));
+        return 0;
+    }
+    if (json_array_size(v) == 0) {
+        return 1;
+    }
+    *out = calloc(json_array_size(v), sizeof(char *));
+    if (*out == NULL) {
+        l->nomem = 1;
+        return 0;
+    }
+    for (i = 0; i < json_array_size(v); i++) {
+        const json_t *s = json_array_get(v, i);
+        if (!json_is_string(s)) {
+            char pi[200];
+            (void)snprintf(pi, sizeof(pi), "%s[%zu]", p, i);
+            add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, pi, "wrong-type",
+                "expected a \"sha256/<base64>\" string, got %s", type_name(s));
+            ok = 0;
+            continue;
+        }
+        (*out)[(*n)++] = json_string_value(s);
+    }
+    return ok;
+}
+
+static const char *const root_keys[] = {"certpin", "unpinned", "domains"};
+static const char *const domain_keys[] = {"host", "include_subdomains", "pins", "deny",
+                                          "expires", "on_expiry", "mode"};
+static const char *const unpinned_names[] = {"allow", "deny"};
+static const char *const mode_names[] = {"enforce", "report-only", "off"};
+static const char *const expiry_names[] = {"unpin", "enforce"};
+
+static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t index)
+{
+    char path[64];
+    certpin_domain dom;
+    const char **pins = NULL;
+    const char **deny = NULL;
+    const json_t *v;
+    int ok = 1;
+    int mode;
+    int on_expiry;
+    certpin_error err;
+
+    (void)snprintf(path, sizeof(path), "domains[%zu]", index);
+    memset(&dom, 0, sizeof(dom));
+    if (!json_is_object(obj)) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, path, "wrong-type",
+            "expected an object {\"host\": ..., \"pins\": [...]}, got %s", type_name(obj));
+        return;
+    }
+    check_keys(l, obj, path, domain_keys, CP_ARRAY_LEN(domain_keys));
+
+    v = json_object_get(obj, "host");
+    if (v == NULL) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, path, "missing-host",
+            "the entry has no \"host\": add the name it pins, e.g. \"api.example.com\"");
+        ok = 0;
+    } else if (!json_is_string(v)) {
+        char p[96];
+        (void)snprintf(p, sizeof(p), "%s.host", path);
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "wrong-type",
+            "expected a host name string, got %s", type_name(v));
+        ok = 0;
+    } else {
+        dom.host = json_string_value(v);
+    }
+    v = json_object_get(obj, "include_subdomains");
+    if (v != NULL && !json_is_boolean(v)) {
+        char p[96];
+        (void)snprintf(p, sizeof(p), "%s.include_subdomains", path);
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "wrong-type",
+            "expected true or false, got %s", type_name(v));
+        ok = 0;
+    }
+    dom.include_subdomains = v != NULL && json_is_true(v);
+    v = json_object_get(obj, "expires");
+    if (v != NULL && !json_is_string(v)) {
+        char p[96];
+        (void)snprintf(p, sizeof(p), "%s.expires", path);
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "wrong-type",
+            "expected a date string (\"2027-06-30\" or RFC 3339), got %s", type_name(v));
+        ok = 0;
+    } else if (v != NULL) {
+        dom.expires = json_string_value(v);
+    }
+    mode = choice(l, obj, path, "mode", mode_names, CP_ARRAY_LEN(mode_names), CERTPIN_MODE_ENFORCE);
+    on_expiry = choice(l, obj, path, "on_expiry", expiry_names, CP_ARRAY_LEN(expiry_names),
+                       CERTPIN_ON_EXPIRY_UNPIN);
+    ok &= mode >= 0 && on_expiry >= 0;
+    ok &= strings(l, obj, path, "pins", &pins, &dom.pin_count);
+    ok &= strings(l, obj, path, "deny", &deny, &dom.deny_count);
+    if (ok) {
+        dom.mode = (certpin_mode)mode;
+        dom.on_expiry = (certpin_on_expiry)on_expiry;
+        dom.pins = pins;
+        dom.deny = deny;
+        memset(&err, 0, sizeof(err));
+        if (cp_draft_add(d, &dom, path, 0, l->strict, l->now, l->source, l->found, &err) !=
+            CERTPIN_OK) {
+            if (err.status == CERTPIN_E_NOMEM) {
+                l->nomem = 1;
+            }
+            if (l->first == CERTPIN_OK) {
+                l->first = err.status != CERTPIN_OK ? err.status : CERTPIN_E_POLICY;
+            }
+        }
+    }
+    free(pins);
+    free(deny);
+}
+
+static void load_root(loader *l, cp_policy_draft *d, const json_t *root)
+{
+    const json_t *v;
+    const json_t *domains;
+    size_t i;
+    int unpinned;
+
+    if (!json_is_object(root)) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, "", "wrong-type",
+            "a policy is a JSON object {\"certpin\": 1, \"domains\": [...]}, not %s",
+            type_name(root));
+        return;
+    }
+    v = json_object_get(root, "certpin");
+    if (v == NULL) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, "", "missing-version",
+            "the policy has no format version: add \"certpin\": %d", CERTPIN_FORMAT_VERSION);
+        return;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 1) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, "certpin", "bad-version",
+            "the format version must be a whole number from 1 (this certpin reads %d)",
+            CERTPIN_FORMAT_VERSION);
+        return;
+    }
+    if (json_integer_value(v) > CERTPIN_FORMAT_VERSION) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_VERSION, "certpin", "newer-version",
+            "the policy is in format %lld, newer than this certpin %s reads (format %d only): "
+            "it needs a newer certpin (one that reads format %lld), or write the policy in "
+            "format %d",
+            (long long)json_integer_value(v), CERTPIN_VERSION_STRING, CERTPIN_FORMAT_VERSION,
+            (long long)json_integer_value(v), CERTPIN_FORMAT_VERSION);
+        return; /* the rest may mean something this version does not know */
+    }
+    check_keys(l, root, "", root_keys, CP_ARRAY_LEN(root_keys));
+    unpinned = choice(l, root, "", "unpinned", unpinned_names, CP_ARRAY_LEN(unpinned_names),
+                      CERTPIN_UNPINNED_ALLOW);
+    if (unpinned >= 0) {
+        d->unpinned = (certpin_unpinned)unpinned;
+    }
+    domains = json_object_get(root, "domains");
+    if (domains == NULL) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, "", "missing-domains",
+            "the policy has no \"domains\": add the list of entries, [] if none");
+        return;
+    }
+    if (!json_is_array(domains)) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, "domains", "wrong-type",
+            "expected an array of entries, got %s", type_name(domains));
+        return;
+    }
+    if (json_array_size(domains) == 0) {
+        add(l, CERTPIN_SEV_WARNING, CERTPIN_OK, "domains", "empty",
+            "the policy has no entries: nothing is pinned");
+    }
+    for (i = 0; i < json_array_size(domains) && !l->nomem; i++) {
+        load_domain(l, d, json_array_get(domains, i), i);
+    }
+}
+
+/* The error returned: the first error found, with its place. */
+static void first_error(const loader *l, certpin_error *err)
+{
+    size_t i;
+    for (i = 0; i < certpin_diags_count(l->found); i++) {
+        const certpin_diag *g = certpin_diags_get(l->found, i);
+        if (g->severity == CERTPIN_SEV_ERROR) {
+            (void)cp_error_at(err, l->first != CERTPIN_OK ? l->first : CERTPIN_E_POLICY, g->source,
+                              g->line, g->column, g->path, "%s", g->message);
+            return;
+        }
+    }
+    (void)cp_error_at(err, CERTPIN_E_POLICY, l->source, 0, 0, "", "the policy was refused");
+}
+
+certpin_policy *certpin_policy_load_buffer(const char *buf, size_t len, const char *source_name,
+                                           const certpin_load_options *opts, certpin_error *err)
+{
+    loader l;
+    cp_policy_draft d;
+    json_error_t jerr;
+    json_t *root;
+    certpin_policy *policy = NULL;
+    certpin_diags *warnings = NULL;
+
+    if (err != NULL) {
+        memset(err, 0, sizeof(*err));
+    }
+    memset(&l, 0, sizeof(l));
+    l.source = source_name != NULL ? source_name : "<buffer>";
+    l.strict = opts != NULL && opts->strict;
+    l.now = opts != NULL ? opts->now : 0;
+    if (buf == NULL) {
+        (void)cp_error(err, CERTPIN_E_ARG, "no policy text given");
+        return NULL;
+    }
+    l.found = certpin_diags_new();
+    if (l.found == NULL) {
+        (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    cp_draft_init(&d);
+    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        enum json_error_code code = json_error_code(&jerr);
+        int dup = code == json_error_duplicate_key;
+        certpin_status st = code == json_error_out_of_memory ? CERTPIN_E_NOMEM : CERTPIN_E_SYNTAX;
+        (void)cp_error_at(err, st, l.source, jerr.line, jerr.column, "", "%s%s", jerr.text,
+                          dup ? ": a key may appear only once in an object" : "");
+        (void)cp_diags_add(l.found, CERTPIN_SEV_ERROR, l.source, jerr.line, jerr.column, "",
+                           dup ? "duplicate-key" : "syntax", "%s%s", jerr.text,
+                           dup ? ": a key may appear only once in an object" : "");
+        goto out;
+    }
+    load_root(&l, &d, root);
+    if (l.nomem) {
+        (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (certpin_diags_errors(l.found) == 0) {
+        certpin_error ferr;
+        memset(&ferr, 0, sizeof(ferr));
+        policy = cp_draft_finish(&d, l.source, NULL, l.found, &ferr);
+        if (policy == NULL && certpin_diags_errors(l.found) == 0) {
+            /* not a finding about the policy: out of memory or a crypto failure */
+            if (err != NULL) {
+                *err = ferr;
+            }
+            goto out;
+        }
+        if (policy == NULL) {
+            l.first = ferr.status;
+        }
+    }
+    cp_locate_diags(buf, len, l.found, 0);
+    if (policy == NULL) {
+        first_error(&l, err);
+        goto out;
+    }
+    warnings = certpin_diags_new();
+    if (warnings == NULL || cp_diags_append(warnings, l.found) != CERTPIN_OK) {
+        (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
+        certpin_diags_free(warnings);
+        certpin_policy_free(policy);
+        policy = NULL;
+        goto out;
+    }
+    policy->warnings = warnings;
+out:
+    if (opts != NULL && opts->diags != NULL && cp_diags_append(opts->diags, l.found) != CERTPIN_OK) {
+        certpin_policy_free(policy);
+        policy = NULL;
+        (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
+    }
+    json_decref(root);
+    cp_draft_clear(&d);
+    certpin_diags_free(l.found);
+    return policy;
+}
+
+certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_options *opts,
+                                         certpin_error *err)
+{
+    FILE *f;
+    char *buf = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    certpin_policy *p;
+
+    if (err != NULL) {
+        memset(err, 0, sizeof(*err));
+    }
+    if (path == NULL) {
+        (void)cp_error(err, CERTPIN_E_ARG, "no policy file given");
+        return NULL;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        (void)cp_error_at(err, CERTPIN_E_IO, path, 0, 0, "", "cannot open the policy file: %s",
+                          strerror(e));
+        (void)cp_diags_add(opts != NULL ? opts->diags : NULL, CERTPIN_SEV_ERROR, path, 0, 0, "",
+                           "io", "cannot open the policy file: %s", strerror(e));
+        return NULL;
+    }
+    for (;;) {
+        size_t n;
+        if (len == cap) {
+            char *nb;
+            cap = cap == 0 ? 65536 : cap * 2;
+            if (cap > MAX_POLICY_BYTES || (nb = realloc(buf, cap)) == NULL) {
+                free(buf);
+                (void)fclose(f);
+                (void)cp_error_at(err, cap > MAX_POLICY_BYTES ? CERTPIN_E_IO : CERTPIN_E_NOMEM,
+                                  path, 0, 0, "", "the policy file is too large to read");
+                return NULL;
+            }
+            buf = nb;
+        }
+        n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            break;
+        }
+    }
+    if (ferror(f)) {
+        free(buf);
+        (void)fclose(f);
+        (void)cp_error_at(err, CERTPIN_E_IO, path, 0, 0, "", "cannot read the policy file");
+        return NULL;
+    }
+    (void)fclose(f);
+    p = certpin_policy_load_buffer(buf, len, path, opts, err);
+    free(buf);
+    return p;
+}

@@ -1,0 +1,202 @@
+/* The OpenSSL crypto backend: SHA-256 from EVP with the digest fetched once (from the
+ * application's OSSL_LIB_CTX and property query when it gave one) and one reused EVP_MD_CTX per
+ * thread, so a check allocates nothing; base64 from EVP_EncodeBlock/EVP_DecodeBlock. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "certpin/crypto_openssl.h"
+#include "private/crypto.h"
+
+struct cp_sha256_ctx {
+    EVP_MD_CTX *md_ctx;
+};
+
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static OSSL_LIB_CTX *config_libctx;
+static char *config_propq;
+static EVP_MD *sha256_md; /* set once under config_lock, read-only afterwards */
+static int sha256_fetched;
+
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tls_key;
+static int tls_key_ok;
+
+static void free_thread_ctx(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
+
+static void make_key(void)
+{
+    tls_key_ok = pthread_key_create(&tls_key, free_thread_ctx) == 0;
+}
+
+static const EVP_MD *get_md(void)
+{
+    const EVP_MD *md;
+    (void)pthread_mutex_lock(&config_lock);
+    if (!sha256_fetched) {
+        sha256_md = EVP_MD_fetch(config_libctx, "SHA2-256", config_propq);
+        sha256_fetched = sha256_md != NULL;
+    }
+    md = sha256_md;
+    (void)pthread_mutex_unlock(&config_lock);
+    return md;
+}
+
+certpin_status certpin_crypto_openssl_configure(OSSL_LIB_CTX *libctx, const char *propq)
+{
+    EVP_MD *md;
+    char *copy = NULL;
+    certpin_status st = CERTPIN_OK;
+
+    (void)pthread_mutex_lock(&config_lock);
+    if (sha256_fetched) {
+        st = CERTPIN_E_ARG;
+        goto out;
+    }
+    if (propq != NULL && (copy = strdup(propq)) == NULL) {
+        st = CERTPIN_E_NOMEM;
+        goto out;
+    }
+    md = EVP_MD_fetch(libctx, "SHA2-256", propq);
+    if (md == NULL) {
+        free(copy);
+        st = CERTPIN_E_CRYPTO;
+        goto out;
+    }
+    config_libctx = libctx;
+    free(config_propq);
+    config_propq = copy;
+    sha256_md = md;
+    sha256_fetched = 1;
+out:
+    (void)pthread_mutex_unlock(&config_lock);
+    return st;
+}
+
+/* The calling thread's digest context, made on first use and freed when the thread exits. */
+static EVP_MD_CTX *thread_ctx(void)
+{
+    EVP_MD_CTX *c;
+    if (pthread_once(&tls_once, make_key) != 0 || !tls_key_ok) {
+        return NULL;
+    }
+    c = pthread_getspecific(tls_key);
+    if (c == NULL) {
+        c = EVP_MD_CTX_new();
+        if (c == NULL) {
+            return NULL;
+        }
+        if (pthread_setspecific(tls_key, c) != 0) {
+            EVP_MD_CTX_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32])
+{
+    const EVP_MD *md = get_md();
+    EVP_MD_CTX *c = thread_ctx();
+    unsigned int n = 0;
+
+    if (md == NULL || c == NULL) {
+        return md == NULL ? CERTPIN_E_CRYPTO : CERTPIN_E_NOMEM;
+    }
+    if (EVP_DigestInit_ex2(c, md, NULL) != 1 || EVP_DigestUpdate(c, data, len) != 1 ||
+        EVP_DigestFinal_ex(c, out, &n) != 1 || n != 32) {
+        return CERTPIN_E_CRYPTO;
+    }
+    return CERTPIN_OK;
+}
+
+cp_sha256_ctx *cp_sha256_new(void)
+{
+    const EVP_MD *md = get_md();
+    cp_sha256_ctx *c;
+    if (md == NULL) {
+        return NULL;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    c->md_ctx = EVP_MD_CTX_new();
+    if (c->md_ctx == NULL || EVP_DigestInit_ex2(c->md_ctx, md, NULL) != 1) {
+        cp_sha256_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+certpin_status cp_sha256_update(cp_sha256_ctx *c, const void *data, size_t len)
+{
+    return EVP_DigestUpdate(c->md_ctx, data, len) == 1 ? CERTPIN_OK : CERTPIN_E_CRYPTO;
+}
+
+certpin_status cp_sha256_final(cp_sha256_ctx *c, unsigned char out[32])
+{
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(c->md_ctx, out, &n) != 1 || n != 32) {
+        return CERTPIN_E_CRYPTO;
+    }
+    return CERTPIN_OK;
+}
+
+void cp_sha256_free(cp_sha256_ctx *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    EVP_MD_CTX_free(c->md_ctx);
+    free(c);
+}
+
+certpin_status cp_base64_encode32(const unsigned char in[32], char out[45])
+{
+    return EVP_EncodeBlock((unsigned char *)out, in, 32) == 44 ? CERTPIN_OK : CERTPIN_E_CRYPTO;
+}
+
+certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out, size_t out_cap,
+                                size_t *out_len)
+{
+    /* EVP_DecodeBlock skips leading and trailing white space and counts padding as output bytes;
+     * pins allow neither white space nor a misplaced '=', so the alphabet and the padding are
+     * checked before OpenSSL decodes. */
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char buf[192];
+    size_t body;
+    size_t pad = 0;
+    int n;
+
+    *out_len = 0;
+    if (text_len == 0 || text_len % 4 != 0 || text_len > sizeof(buf) / 3 * 4) {
+        return CERTPIN_E_PIN;
+    }
+    while (pad < 2 && text[text_len - 1 - pad] == '=') {
+        pad++;
+    }
+    body = text_len - pad;
+    if (strspn(text, alphabet) < body) {
+        return CERTPIN_E_PIN;
+    }
+    n = EVP_DecodeBlock(buf, (const unsigned char *)text, (int)text_len);
+    if (n < 0 || (size_t)n < pad || (size_t)n - pad > out_cap) {
+        return CERTPIN_E_PIN;
+    }
+    memcpy(out, buf, (size_t)n - pad);
+    *out_len = (size_t)n - pad;
+    return CERTPIN_OK;
+}
+
+const char *cp_crypto_backend(void)
+{
+    return OpenSSL_version(OPENSSL_VERSION);
+}
