@@ -18,9 +18,12 @@
 #define PATH_MAX_LEN 160
 
 typedef struct want {
-    const char *path; /* borrowed from the diagnostic */
+    char path[PATH_MAX_LEN]; /* the finding's path, or an ancestor's when it is not in the text */
     size_t diag;
-    size_t offset;    /* byte offset of the value (or key) found; SIZE_MAX: not found */
+    int about_key;    /* the finding is about the key itself (an unknown key) */
+    size_t key_at;    /* byte offset of the key naming this path; SIZE_MAX: not seen */
+    size_t value_at;  /* byte offset of the value at this path; SIZE_MAX: not seen */
+    size_t offset;    /* the one of the two the message points at */
 } want;
 
 typedef struct frame {
@@ -46,12 +49,14 @@ static int cmp_want(const void *a, const void *b)
     return strcmp(((const want *)a)->path, ((const want *)b)->path);
 }
 
-static void mark(locator *l, size_t offset)
+/* Records where the key (is_key) or the value at the current path starts. A finding about a
+ * value points at the value; one about an unknown key, at the key. */
+static void mark(locator *l, size_t offset, int is_key)
 {
     want key;
     want *w;
     size_t i;
-    key.path = l->path;
+    cp_strlcpy(key.path, l->path, sizeof(key.path));
     w = bsearch(&key, l->wants, l->n_wants, sizeof(want), cmp_want);
     if (w == NULL) {
         return;
@@ -61,8 +66,9 @@ static void mark(locator *l, size_t offset)
         w--;
     }
     for (i = (size_t)(w - l->wants); i < l->n_wants && strcmp(l->wants[i].path, l->path) == 0; i++) {
-        if (l->wants[i].offset == SIZE_MAX) {
-            l->wants[i].offset = offset;
+        size_t *slot = is_key ? &l->wants[i].key_at : &l->wants[i].value_at;
+        if (*slot == SIZE_MAX) {
+            *slot = offset;
         }
     }
 }
@@ -101,7 +107,7 @@ static size_t here(locator *l)
 static int scalar(locator *l)
 {
     begin_value(l);
-    mark(l, here(l));
+    mark(l, here(l), 0);
     return 1;
 }
 
@@ -119,7 +125,7 @@ static int open_container(locator *l, int is_array)
 {
     frame *f;
     begin_value(l);
-    mark(l, here(l));
+    mark(l, here(l), 0);
     if (l->depth == MAX_DEPTH) {
         return 0; /* deeper than any policy: stop locating */
     }
@@ -157,7 +163,7 @@ static int on_key(void *ctx, const unsigned char *key, size_t len)
         l->path_len = sizeof(l->path) - 1;
     }
     /* A finding about a key (unknown key) points at the key itself. */
-    mark(l, here(l));
+    mark(l, here(l), 1);
     return 1;
 }
 
@@ -165,6 +171,38 @@ static const yajl_callbacks callbacks = {
     on_null, on_bool, NULL, NULL, on_number, on_string, on_start_map, on_key, on_end,
     on_start_array, on_end,
 };
+
+/* Turns path into the path of the value that contains it: "domains[1].pins" -> "domains[1]",
+ * "domains[1]" -> "domains". Returns 0 (and leaves path alone) at the root. */
+static int to_parent(char *path)
+{
+    size_t n = strlen(path);
+    while (n > 0 && path[n - 1] != '.' && path[n - 1] != '[') {
+        n--;
+    }
+    if (n <= 1) {
+        return 0;
+    }
+    path[n - 1] = '\0'; /* cut at the '.' or '[' */
+    return 1;
+}
+
+static void locate_pass(locator *l, const char *buf, size_t len)
+{
+    qsort(l->wants, l->n_wants, sizeof(want), cmp_want);
+    l->buf = buf;
+    l->last_end = 0;
+    l->depth = 0;
+    l->path_len = 0;
+    l->path[0] = '\0';
+    l->h = yajl_alloc(&callbacks, NULL, l);
+    if (l->h != NULL) {
+        (void)yajl_parse(l->h, (const unsigned char *)buf, len);
+        (void)yajl_complete_parse(l->h);
+        yajl_free(l->h);
+        l->h = NULL;
+    }
+}
 
 static int cmp_offset(const void *a, const void *b)
 {
@@ -179,6 +217,7 @@ void cp_locate_diags(const char *buf, size_t len, certpin_diags *diags, size_t f
     size_t n = certpin_diags_count(diags);
     size_t i;
     size_t k = 0;
+    int round;
     size_t scanned = 0;
     int line = 1;
     size_t line_start = 0;
@@ -194,8 +233,11 @@ void cp_locate_diags(const char *buf, size_t len, certpin_diags *diags, size_t f
     for (i = from; i < n; i++) {
         const certpin_diag *d = certpin_diags_get(diags, i);
         if (d->path[0] != '\0' && d->line == 0) {
-            l.wants[k].path = d->path;
+            cp_strlcpy(l.wants[k].path, d->path, sizeof(l.wants[k].path));
             l.wants[k].diag = i;
+            l.wants[k].about_key = strcmp(d->code, "unknown-key") == 0;
+            l.wants[k].key_at = SIZE_MAX;
+            l.wants[k].value_at = SIZE_MAX;
             l.wants[k].offset = SIZE_MAX;
             k++;
         }
@@ -205,13 +247,27 @@ void cp_locate_diags(const char *buf, size_t len, certpin_diags *diags, size_t f
         free(l.wants);
         return;
     }
-    qsort(l.wants, k, sizeof(want), cmp_want);
-    l.buf = buf;
-    l.h = yajl_alloc(&callbacks, NULL, &l);
-    if (l.h != NULL) {
-        (void)yajl_parse(l.h, (const unsigned char *)buf, len);
-        (void)yajl_complete_parse(l.h);
-        yajl_free(l.h);
+    locate_pass(&l, buf, len);
+    /* A finding about something absent ("domains[1].pins" when the entry has no pins) points at
+     * the nearest enclosing value that is there. */
+    for (round = 0; round < MAX_DEPTH; round++) {
+        int again = 0;
+        for (i = 0; i < k; i++) {
+            want *w = &l.wants[i];
+            if (w->key_at == SIZE_MAX && w->value_at == SIZE_MAX &&
+                to_parent(w->path)) {
+                w->about_key = 0;
+                again = 1;
+            }
+        }
+        if (!again) {
+            break;
+        }
+        locate_pass(&l, buf, len);
+    }
+    for (i = 0; i < k; i++) {
+        want *w = &l.wants[i];
+        w->offset = (w->about_key || w->value_at == SIZE_MAX) ? w->key_at : w->value_at;
     }
     /* Offsets to lines in one pass over the text. */
     qsort(l.wants, k, sizeof(want), cmp_offset);

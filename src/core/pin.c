@@ -67,7 +67,10 @@ certpin_status certpin_pin_parse(const char *text, unsigned char pin[CERTPIN_PIN
                         q, again);
     }
     b64 = slash + 1;
-    if (*b64 == '/') { /* curl's sha256//<base64> */
+    /* curl's sha256//<base64>. A base64 pin may itself start with '/' (a first byte of 0xfc or
+     * more), so "sha256//" followed by 43 more characters is the OkHttp form of such a pin: the
+     * second slash is curl's only when it is not part of the 44 characters of base64. */
+    if (*b64 == '/' && strlen(b64) != 44) {
         b64++;
     }
     if (cp_base64_decode(b64, strlen(b64), buf, sizeof(buf), &n) != CERTPIN_OK) {

@@ -21,7 +21,16 @@ typedef struct loader {
     certpin_diags *found;
     certpin_status first;  /* status of the first error */
     int nomem;
+    /* The pattern of every entry whose host could be read, also of entries with other errors:
+     * a policy refused for a typo still gets its duplicate patterns reported. */
+    struct seen_pattern *seen;
+    size_t seen_count;
 } loader;
+
+typedef struct seen_pattern {
+    char key[CERTPIN_HOST_MAX + 4]; /* the display pattern: "*.example.com" */
+    size_t index;                   /* domains[index] */
+} seen_pattern;
 
 static void add(loader *l, certpin_severity sev, certpin_status st, const char *path, const char *code,
                 const char *fmt, ...) CP_PRINTF(6, 7);
@@ -226,6 +235,85 @@ static const char *const unpinned_names[] = {"allow", "deny"};
 static const char *const mode_names[] = {"enforce", "report-only", "off"};
 static const char *const expiry_names[] = {"unpin", "enforce"};
 
+static void remember_pattern(loader *l, const char *host, int include_subdomains, size_t index)
+{
+    char base[CERTPIN_HOST_MAX];
+    certpin_match match;
+    cp_host_kind kind;
+    certpin_error ignored;
+    seen_pattern *sp;
+    if (l->seen == NULL ||
+        cp_pattern_parse(host, include_subdomains, base, &match, &kind, &ignored) != CERTPIN_OK) {
+        return; /* a bad host is reported with its entry */
+    }
+    sp = &l->seen[l->seen_count];
+    (void)snprintf(sp->key, sizeof(sp->key), "%s%s",
+                   match == CERTPIN_MATCH_ONE_LABEL ? "*."
+                   : match == CERTPIN_MATCH_SUBTREE ? "**."
+                                                    : "",
+                   base);
+    sp->index = index;
+    l->seen_count++;
+}
+
+static int cmp_seen(const void *a, const void *b)
+{
+    const seen_pattern *x = a;
+    const seen_pattern *y = b;
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+typedef struct dup_pair {
+    const seen_pattern *dup;
+    const seen_pattern *orig;
+} dup_pair;
+
+static int cmp_dup(const void *a, const void *b)
+{
+    size_t x = ((const dup_pair *)a)->dup->index;
+    size_t y = ((const dup_pair *)b)->dup->index;
+    return (x > y) - (x < y);
+}
+
+/* Reports every entry whose pattern an earlier entry already has, in the order of the entries.
+ * Only needed when the policy has other errors: otherwise cp_draft_finish finds duplicates as it
+ * indexes the entries. */
+static void report_duplicates(loader *l)
+{
+    size_t i;
+    size_t first = 0;
+    size_t n = 0;
+    dup_pair *dups;
+    if (l->seen_count < 2) {
+        return;
+    }
+    dups = calloc(l->seen_count, sizeof(dup_pair));
+    if (dups == NULL) {
+        l->nomem = 1;
+        return;
+    }
+    qsort(l->seen, l->seen_count, sizeof(seen_pattern), cmp_seen);
+    for (i = 1; i < l->seen_count; i++) {
+        if (strcmp(l->seen[i].key, l->seen[first].key) != 0) {
+            first = i;
+            continue;
+        }
+        dups[n].dup = &l->seen[i];
+        dups[n].orig = &l->seen[first];
+        n++;
+    }
+    qsort(dups, n, sizeof(dup_pair), cmp_dup);
+    for (i = 0; i < n; i++) {
+        char path[64];
+        (void)snprintf(path, sizeof(path), "domains[%zu].host", dups[i].dup->index);
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, path, "duplicate-pattern",
+            "the pattern \"%s\" is already the pattern of domains[%zu]: merge the two entries",
+            dups[i].dup->key, dups[i].orig->index);
+    }
+    free(dups);
+}
+
 static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t index)
 {
     char path[64];
@@ -262,6 +350,9 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
         dom.host = json_string_value(v);
     }
     v = json_object_get(obj, "include_subdomains");
+    if (dom.host != NULL) {
+        remember_pattern(l, dom.host, v != NULL && json_is_true(v), index);
+    }
     if (v != NULL && !json_is_boolean(v)) {
         char p[96];
         (void)snprintf(p, sizeof(p), "%s.include_subdomains", path);
@@ -361,8 +452,16 @@ static void load_root(loader *l, cp_policy_draft *d, const json_t *root)
         add(l, CERTPIN_SEV_WARNING, CERTPIN_OK, "domains", "empty",
             "the policy has no entries: nothing is pinned");
     }
+    l->seen = calloc(json_array_size(domains) + 1, sizeof(seen_pattern));
+    if (l->seen == NULL) {
+        l->nomem = 1;
+        return;
+    }
     for (i = 0; i < json_array_size(domains) && !l->nomem; i++) {
         load_domain(l, d, json_array_get(domains, i), i);
+    }
+    if (certpin_diags_errors(l->found) > 0 && !l->nomem) {
+        report_duplicates(l);
     }
 }
 
@@ -463,7 +562,25 @@ out:
     json_decref(root);
     cp_draft_clear(&d);
     certpin_diags_free(l.found);
+    free(l.seen);
     return policy;
+}
+
+/* A file that cannot be read: the error, and the same as a finding for lint. */
+static void io_failure(const char *path, const certpin_load_options *opts, certpin_error *err,
+                       certpin_status st, const char *fmt, ...) CP_PRINTF(5, 6);
+
+static void io_failure(const char *path, const certpin_load_options *opts, certpin_error *err,
+                       certpin_status st, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    (void)cp_error_at(err, st, path, 0, 0, "", "%s", msg);
+    (void)cp_diags_add(opts != NULL ? opts->diags : NULL, CERTPIN_SEV_ERROR, path, 0, 0, "",
+                       "io", "%s", msg);
 }
 
 certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_options *opts,
@@ -484,11 +601,7 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
     }
     f = fopen(path, "rb");
     if (f == NULL) {
-        int e = errno;
-        (void)cp_error_at(err, CERTPIN_E_IO, path, 0, 0, "", "cannot open the policy file: %s",
-                          strerror(e));
-        (void)cp_diags_add(opts != NULL ? opts->diags : NULL, CERTPIN_SEV_ERROR, path, 0, 0, "",
-                           "io", "cannot open the policy file: %s", strerror(e));
+        io_failure(path, opts, err, CERTPIN_E_IO, "cannot open the policy file: %s", strerror(errno));
         return NULL;
     }
     for (;;) {
@@ -496,11 +609,18 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
         if (len == cap) {
             char *nb;
             cap = cap == 0 ? 65536 : cap * 2;
-            if (cap > MAX_POLICY_BYTES || (nb = realloc(buf, cap)) == NULL) {
+            if (cap > MAX_POLICY_BYTES) {
                 free(buf);
                 (void)fclose(f);
-                (void)cp_error_at(err, cap > MAX_POLICY_BYTES ? CERTPIN_E_IO : CERTPIN_E_NOMEM,
-                                  path, 0, 0, "", "the policy file is too large to read");
+                io_failure(path, opts, err, CERTPIN_E_IO,
+                           "the policy file is larger than %u MiB: not a policy",
+                           MAX_POLICY_BYTES >> 20);
+                return NULL;
+            }
+            if ((nb = realloc(buf, cap)) == NULL) {
+                free(buf);
+                (void)fclose(f);
+                io_failure(path, opts, err, CERTPIN_E_NOMEM, "out of memory reading the policy file");
                 return NULL;
             }
             buf = nb;
@@ -512,9 +632,10 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
         }
     }
     if (ferror(f)) {
+        int e = errno;
         free(buf);
         (void)fclose(f);
-        (void)cp_error_at(err, CERTPIN_E_IO, path, 0, 0, "", "cannot read the policy file");
+        io_failure(path, opts, err, CERTPIN_E_IO, "cannot read the policy file: %s", strerror(e));
         return NULL;
     }
     (void)fclose(f);

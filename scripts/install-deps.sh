@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what certpin needs to build and test on Debian 12, as root, skipping what is there.
+set -euo pipefail
+pkgs=(
+  build-essential cmake pkg-config clang   # compilers (gcc for the build, clang for the second)
+  libssl-dev openssl                       # OpenSSL 3.0: the TLS stack, the crypto backend, the CLI
+  libjansson-dev                           # the policy's JSON
+  libyajl-dev                              # locating JSON paths for messages (see README)
+  libidn2-dev                              # IDNA2008 host names
+  libpsl-dev publicsuffix                  # the public suffix list
+  libcmocka-dev                            # unit tests
+  python3 procps ca-certificates           # test scripts: JSON checks, process control
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) != 0 ]]; then
+    echo "install-deps: missing ${missing[*]}; run as root (or install them) first" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,166 @@
+/* The certpin command: what the subcommands share (reading inputs, printing, option errors).
+ * Only the public certpin API is used here: the command links the shared library like any other
+ * program would. */
+#ifndef CERTPIN_CLI_H
+#define CERTPIN_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <certpin/certpin.h>
+#include <certpin/openssl.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+/* Exit statuses shared by every subcommand (see docs/certpin.1, EXIT STATUS). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,      /* pin: a file failed; lint: errors; check: rejected by the policy */
+    CLI_EXIT_USAGE = 2,     /* bad command line, unreadable input; check: policy error */
+    CLI_EXIT_UNVERIFIED = 3 /* check: the chain failed OpenSSL's own verification */
+};
+
+/* The subcommands: argv[0] is the subcommand's name. */
+int cli_cmd_pin(int argc, char **argv);
+int cli_cmd_lint(int argc, char **argv);
+int cli_cmd_check(int argc, char **argv);
+
+/* Their help texts, printed by `certpin CMD --help` and `certpin help CMD`. */
+void cli_help_pin(FILE *out);
+void cli_help_lint(FILE *out);
+void cli_help_check(FILE *out);
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+/* "certpin: <message>\n" on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "warning: <message>\n" on stderr. */
+void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "certpin CMD: <message>" and "Try 'certpin CMD --help'." on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* The message for getopt_long's return value '?' or ':' (opterr must be 0, optstring must start
+ * with ':'); returns CLI_EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* Prints one diagnostic in the lint format (docs/certpin.1, DIAGNOSTICS):
+ *   SOURCE:LINE:COL: error: message [code]           (JSON syntax errors: no path)
+ *   SOURCE: PATH (line N): warning: message [code]   (a finding about a value)
+ *   SOURCE: note: message [code]                     (the whole policy)
+ * fallback names the source when the diagnostic has none. */
+void cli_print_diag(FILE *out, const certpin_diag *d, const char *fallback);
+/* Prints every diagnostic of diags; when there is no error among them but err holds one (the
+ * loader failed before it could record it), prints err too. Returns the number of errors printed.
+ */
+size_t cli_print_diags(FILE *out, const certpin_diags *diags, const certpin_error *err,
+                       const char *fallback);
+/* "error", "warning", "note". */
+const char *cli_severity_str(certpin_severity sev);
+
+/* ---- inputs -------------------------------------------------------------------------------- */
+
+/* Largest input file read (a policy, a chain, a bundle). */
+#define CLI_MAX_INPUT ((size_t)64 * 1024 * 1024)
+
+/* Reads a whole file ("-": standard input) into a new buffer (NUL-terminated, *len without the
+ * NUL). Returns 0, or -1 after printing why on stderr. */
+int cli_read_file(const char *path, unsigned char **buf, size_t *len);
+/* The name of an input in messages: "<stdin>" for "-". */
+const char *cli_input_name(const char *path);
+
+/* Where a policy comes from: a file, or standard input for "-" (read once, kept for a second
+ * load). Zero-initialise, set path. */
+typedef struct cli_source {
+    const char *path;
+    unsigned char *buf;
+    size_t len;
+    int read;
+} cli_source;
+
+/* certpin_policy_load_file, or certpin_policy_load_buffer on standard input named "<stdin>". */
+certpin_policy *cli_policy_load(cli_source *src, const certpin_load_options *opts,
+                                certpin_error *err);
+void cli_source_free(cli_source *src);
+
+/* What an input file may hold, one item per PEM block or DER object. */
+typedef enum cli_item_kind {
+    CLI_ITEM_CERT = 0,
+    CLI_ITEM_PUBKEY,
+    CLI_ITEM_PRIVKEY,
+    CLI_ITEM_CSR
+} cli_item_kind;
+
+typedef struct cli_item {
+    cli_item_kind kind;
+    X509 *cert;     /* CLI_ITEM_CERT */
+    X509_REQ *csr;  /* CLI_ITEM_CSR */
+    EVP_PKEY *pkey; /* CLI_ITEM_PUBKEY, CLI_ITEM_PRIVKEY */
+} cli_item;
+
+typedef struct cli_items {
+    size_t count;
+    size_t cap;
+    cli_item *items;
+} cli_items;
+
+/* Reads every certificate, public key, private key and CSR of a file ("-": standard input), PEM
+ * (any number of blocks) or DER (one or more concatenated objects), with OpenSSL's parsers.
+ * Appends what it recognises to items and returns the number of errors, each printed on stderr
+ * naming the file (an encrypted key, a block that does not parse, a file with nothing usable);
+ * -1 when the file cannot be read. */
+int cli_items_read(const char *path, cli_items *items);
+void cli_items_free(cli_items *items);
+/* The item's pin: the certificate's SPKI exactly as in the certificate, the CSR's, or the key's
+ * public half. Returns CERTPIN_OK or the library's status. */
+certpin_status cli_item_pin(const cli_item *item, unsigned char pin[CERTPIN_PIN_LEN]);
+/* "CN=api.example.com", "public key EC P-256", "private key RSA 2048", "CSR CN=...". */
+void cli_item_describe(const cli_item *item, char *out, size_t out_len);
+/* "certificate", "public-key", "private-key", "csr". */
+const char *cli_item_kind_str(cli_item_kind kind);
+/* The subject of a name in RFC 2253 form (UTF-8 kept, control characters escaped);
+ * "(empty subject)" when empty. */
+void cli_name_rfc2253(const X509_NAME *name, char *out, size_t out_len);
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+/* Room for a pin in any style. certpin_pin_format's hex style writes 64 digits and a NUL, one byte
+ * more than CERTPIN_PIN_STR_MAX, so buffers here leave a margin. */
+#define CLI_PIN_BUF (CERTPIN_PIN_STR_MAX + 16)
+
+/* A pin as text in the given style ("?" if the library fails). out: CLI_PIN_BUF bytes. */
+void cli_pin_text(const unsigned char pin[CERTPIN_PIN_LEN], certpin_pin_style style, char *out,
+                  size_t out_len);
+/* Seconds since the epoch as "2027-06-30T00:00:00Z". out: at least 32 bytes. */
+void cli_time_text(int64_t t, char *out, size_t out_len);
+/* A JSON string of s; bytes that are not valid UTF-8 become '?', so output stays valid JSON.
+ * Returns a new reference (NULL only when out of memory). */
+json_t *cli_json_string(const char *s);
+/* Writes value to stdout, indented, with a final newline, and drops the reference.
+ * Returns 0, or -1 after printing why. */
+int cli_json_print(json_t *value);
+
+/* "enforce", "report-only", "off". */
+const char *cli_mode_str(certpin_mode mode);
+/* "unpin", "enforce". */
+const char *cli_on_expiry_str(certpin_on_expiry on_expiry);
+/* "exact name", "one label below", "the name and every name below". */
+const char *cli_match_str(certpin_match match);
+
+/* An entry as JSON: {pattern, index, match, mode, expires, on_expiry, pins, deny}; expires is
+ * RFC 3339 or null. Returns a new reference, NULL when out of memory. */
+json_t *cli_entry_json(const certpin_entry *entry);
+/* "exact", "one-label", "subtree" (the JSON names of certpin_match). */
+const char *cli_match_name(certpin_match match);
+
+/* Parses a --at TIME value (certpin_time_parse). Returns 0, or a usage error status. */
+int cli_parse_time(const char *cmd, const char *text, int64_t *out);
+
+#endif /* CERTPIN_CLI_H */

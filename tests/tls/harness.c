@@ -1,0 +1,669 @@
+/* The TLS test harness (see harness.h). */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#define MAX_PINS 32
+#define MAX_WORKERS 1024
+#define IO_TIMEOUT_S 5
+#define SERVER_LIFETIME_S 120
+
+/* ---- the PKI ------------------------------------------------------------------------------- */
+
+static char pki_dir[1024];
+static struct {
+    char name[32];
+    char value[64];
+} pins[MAX_PINS];
+static size_t pin_count;
+
+static void die(const char *what)
+{
+    (void)fprintf(stderr, "harness: %s\n", what);
+    ERR_print_errors_fp(stderr);
+    abort();
+}
+
+int pki_init(void)
+{
+    const char *dir = getenv("CERTPIN_TEST_PKI");
+    char path[1200];
+    char line[256];
+    FILE *f;
+
+    if (dir == NULL || dir[0] == '\0') {
+        (void)fprintf(stderr, "CERTPIN_TEST_PKI is not set: run the tests with ctest (fixture "
+                              "pki) or set it to a directory made by tests/pki/make-pki.sh\n");
+        return 0;
+    }
+    (void)snprintf(pki_dir, sizeof(pki_dir), "%s", dir);
+    (void)snprintf(path, sizeof(path), "%s/pins.env", pki_dir);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        (void)fprintf(stderr, "cannot read %s: %s\n", path, strerror(errno));
+        return 0;
+    }
+    pin_count = 0;
+    while (fgets(line, sizeof(line), f) != NULL && pin_count < MAX_PINS) {
+        char *eq = strchr(line, '=');
+        char *nl = strchr(line, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        if (strncmp(line, "PIN_", 4) != 0 || eq == NULL) {
+            continue;
+        }
+        *eq = '\0';
+        if (strlen(line + 4) >= sizeof(pins[0].name) || strlen(eq + 1) >= sizeof(pins[0].value)) {
+            continue;
+        }
+        memcpy(pins[pin_count].name, line + 4, strlen(line + 4) + 1);
+        memcpy(pins[pin_count].value, eq + 1, strlen(eq + 1) + 1);
+        pin_count++;
+    }
+    (void)fclose(f);
+    return pin_count > 0;
+}
+
+const char *pki_path(const char *file)
+{
+    static _Thread_local char slots[4][1200];
+    static _Thread_local unsigned next;
+    char *out = slots[next++ % 4];
+    (void)snprintf(out, sizeof(slots[0]), "%s/%s", pki_dir, file);
+    return out;
+}
+
+const char *pki_pin(const char *name)
+{
+    size_t i;
+    for (i = 0; i < pin_count; i++) {
+        if (strcmp(pins[i].name, name) == 0) {
+            return pins[i].value;
+        }
+    }
+    (void)fprintf(stderr, "harness: no pin %s in pins.env\n", name);
+    abort();
+}
+
+void pki_pin_bytes(const char *name, unsigned char out[CERTPIN_PIN_LEN])
+{
+    if (certpin_pin_parse(pki_pin(name), out, NULL) != CERTPIN_OK) {
+        die("pins.env holds a pin certpin cannot parse");
+    }
+}
+
+/* ---- policies ------------------------------------------------------------------------------ */
+
+certpin_policy *policy_build(const policy_spec *spec)
+{
+    certpin_builder *b = certpin_builder_new();
+    certpin_policy *p;
+    certpin_error err;
+    size_t i;
+
+    if (b == NULL || certpin_builder_set_unpinned(b, spec->unpinned) != CERTPIN_OK) {
+        die("builder");
+    }
+    for (i = 0; i < 4 && spec->entries[i].host != NULL; i++) {
+        const entry_spec *e = &spec->entries[i];
+        const char *pin_text[4];
+        const char *deny_text[3];
+        certpin_domain d;
+        size_t n;
+
+        memset(&d, 0, sizeof(d));
+        for (n = 0; n < 4 && e->pins[n] != NULL; n++) {
+            pin_text[n] = pki_pin(e->pins[n]);
+        }
+        d.pins = pin_text;
+        d.pin_count = n;
+        for (n = 0; n < 3 && e->deny[n] != NULL; n++) {
+            deny_text[n] = pki_pin(e->deny[n]);
+        }
+        d.deny = n > 0 ? deny_text : NULL;
+        d.deny_count = n;
+        d.host = e->host;
+        d.expires = e->expires;
+        d.on_expiry = e->on_expiry;
+        d.mode = e->mode;
+        if (certpin_builder_add(b, &d, &err) != CERTPIN_OK) {
+            (void)fprintf(stderr, "harness: entry %s: %s\n", e->host, err.text);
+            abort();
+        }
+    }
+    p = certpin_builder_build(b, &err);
+    if (p == NULL) {
+        (void)fprintf(stderr, "harness: build: %s\n", err.text);
+        abort();
+    }
+    certpin_builder_free(b);
+    return p;
+}
+
+/* ---- sockets ------------------------------------------------------------------------------- */
+
+static void set_timeouts(int fd)
+{
+    struct timeval tv;
+    tv.tv_sec = IO_TIMEOUT_S;
+    tv.tv_usec = 0;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* A loopback address of family with port. */
+static socklen_t loopback(int family, int port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (family == AF_INET6) {
+        struct sockaddr_in6 a;
+        memset(&a, 0, sizeof(a));
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        a.sin6_port = htons((uint16_t)port);
+        memcpy(ss, &a, sizeof(a));
+        return sizeof(a);
+    } else {
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)port);
+        memcpy(ss, &a, sizeof(a));
+        return sizeof(a);
+    }
+}
+
+/* ---- the server ---------------------------------------------------------------------------- */
+
+typedef struct ident_data {
+    X509 *leaf;
+    EVP_PKEY *key;
+    STACK_OF(X509) *chain;
+} ident_data;
+
+struct tls_server {
+    int fd;
+    int port;
+    SSL_CTX *ctx;
+    ident_data ids[ID_COUNT];
+    atomic_int serve;
+    atomic_int stop;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned handled;
+    unsigned hellos;
+    unsigned with_data;
+    unsigned resumed;
+    pthread_t workers[MAX_WORKERS];
+    size_t worker_count;
+};
+
+static const struct {
+    const char *chain;
+    const char *key;
+} ident_files[ID_COUNT] = {
+    {"chain-legit.pem", "leaf.key"},         {"chain-rogue.pem", "rogue.key"},
+    {"chain-padded.pem", "rogue.key"},       {"chain-untrusted.pem", "ca3-leaf.key"},
+    {"chain-expired.pem", "expired.key"},
+};
+
+static void ident_load(ident_data *d, const char *chain_file, const char *key_file)
+{
+    FILE *f = fopen(pki_path(chain_file), "r");
+    X509 *x;
+    if (f == NULL) {
+        die(chain_file);
+    }
+    d->leaf = PEM_read_X509(f, NULL, NULL, NULL);
+    d->chain = sk_X509_new_null();
+    if (d->leaf == NULL || d->chain == NULL) {
+        die(chain_file);
+    }
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(d->chain, x)) {
+            die("push");
+        }
+    }
+    ERR_clear_error(); /* the end of the file */
+    (void)fclose(f);
+    f = fopen(pki_path(key_file), "r");
+    if (f == NULL) {
+        die(key_file);
+    }
+    d->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    (void)fclose(f);
+    if (d->key == NULL) {
+        die(key_file);
+    }
+}
+
+typedef struct worker_arg {
+    tls_server *s;
+    int fd;
+} worker_arg;
+
+static void *server_conn(void *arg)
+{
+    worker_arg *w = arg;
+    tls_server *s = w->s;
+    const ident_data *id = &s->ids[atomic_load(&s->serve)];
+    SSL *ssl = SSL_new(s->ctx);
+    int data = 0;
+    int reused = 0;
+    int hello = 0;
+    unsigned char type;
+
+    /* Record type 22 (RFC 8446 section 5.1): what a ClientHello arrives in. */
+    if (recv(w->fd, &type, 1, MSG_PEEK) == 1 && type == 22) {
+        hello = 1;
+    }
+    if (ssl != NULL && SSL_use_certificate(ssl, id->leaf) == 1 &&
+        SSL_use_PrivateKey(ssl, id->key) == 1 && SSL_set1_chain(ssl, id->chain) == 1 &&
+        SSL_set_fd(ssl, w->fd) == 1 && SSL_accept(ssl) == 1) {
+        char buf[256];
+        int n;
+        reused = SSL_session_reused(ssl);
+        n = SSL_read(ssl, buf, sizeof(buf));
+        if (n > 0) {
+            data = 1;
+            (void)SSL_write(ssl, "OK\n", 3);
+        }
+        (void)SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    (void)close(w->fd);
+    ERR_clear_error();
+    free(w);
+    (void)pthread_mutex_lock(&s->lock);
+    s->handled++;
+    s->hellos += (unsigned)hello;
+    s->with_data += (unsigned)data;
+    s->resumed += (unsigned)reused;
+    (void)pthread_cond_broadcast(&s->cond);
+    (void)pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static void *server_main(void *arg)
+{
+    tls_server *s = arg;
+    time_t deadline = time(NULL) + SERVER_LIFETIME_S;
+    size_t i;
+
+    while (!atomic_load(&s->stop) && time(NULL) < deadline) {
+        struct pollfd p;
+        worker_arg *w;
+        int c;
+        p.fd = s->fd;
+        p.events = POLLIN;
+        p.revents = 0;
+        if (poll(&p, 1, 50) <= 0) {
+            continue;
+        }
+        c = accept(s->fd, NULL, NULL);
+        if (c < 0) {
+            continue;
+        }
+        set_timeouts(c);
+        w = malloc(sizeof(*w));
+        if (w == NULL) {
+            (void)close(c);
+            continue;
+        }
+        w->s = s;
+        w->fd = c;
+        if (s->worker_count < MAX_WORKERS &&
+            pthread_create(&s->workers[s->worker_count], NULL, server_conn, w) == 0) {
+            s->worker_count++;
+        } else {
+            (void)server_conn(w);
+        }
+    }
+    for (i = 0; i < s->worker_count; i++) {
+        (void)pthread_join(s->workers[i], NULL);
+    }
+    return NULL;
+}
+
+tls_server *server_start(int family, identity id)
+{
+    tls_server *s = calloc(1, sizeof(*s));
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int i;
+    int one = 1;
+
+    if (s == NULL) {
+        die("calloc");
+    }
+    s->fd = socket(family, SOCK_STREAM, 0);
+    if (s->fd < 0) {
+        free(s);
+        return NULL;
+    }
+    (void)setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    len = loopback(family, 0, &ss);
+    if (bind(s->fd, (struct sockaddr *)&ss, len) != 0 || listen(s->fd, 64) != 0) {
+        (void)close(s->fd);
+        free(s);
+        return NULL;
+    }
+    len = sizeof(ss);
+    if (getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0) {
+        die("getsockname");
+    }
+    if (family == AF_INET6) {
+        struct sockaddr_in6 a;
+        memcpy(&a, &ss, sizeof(a));
+        s->port = ntohs(a.sin6_port);
+    } else {
+        struct sockaddr_in a;
+        memcpy(&a, &ss, sizeof(a));
+        s->port = ntohs(a.sin_port);
+    }
+    s->ctx = SSL_CTX_new(TLS_server_method());
+    if (s->ctx == NULL || !SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION) ||
+        !SSL_CTX_set_max_proto_version(s->ctx, TLS1_3_VERSION) ||
+        !SSL_CTX_set_session_id_context(s->ctx, (const unsigned char *)"certpin-tests", 13)) {
+        die("server SSL_CTX");
+    }
+    (void)SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_SERVER);
+    /* Send exactly the bundle's certificates, nothing OpenSSL would add. */
+    (void)SSL_CTX_set_mode(s->ctx, SSL_MODE_NO_AUTO_CHAIN);
+    for (i = 0; i < ID_COUNT; i++) {
+        ident_load(&s->ids[i], ident_files[i].chain, ident_files[i].key);
+    }
+    atomic_init(&s->serve, (int)id);
+    atomic_init(&s->stop, 0);
+    (void)pthread_mutex_init(&s->lock, NULL);
+    (void)pthread_cond_init(&s->cond, NULL);
+    if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
+        die("pthread_create");
+    }
+    return s;
+}
+
+void server_set_identity(tls_server *s, identity id)
+{
+    atomic_store(&s->serve, (int)id);
+}
+
+int server_port(const tls_server *s)
+{
+    return s->port;
+}
+
+int server_wait(tls_server *s, unsigned n)
+{
+    struct timespec until;
+    int ok = 1;
+    (void)clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    (void)pthread_mutex_lock(&s->lock);
+    while (s->handled < n && ok) {
+        ok = pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0;
+    }
+    ok = s->handled >= n;
+    (void)pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+unsigned server_conns_with_data(tls_server *s)
+{
+    unsigned n;
+    (void)pthread_mutex_lock(&s->lock);
+    n = s->with_data;
+    (void)pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+unsigned server_hellos(tls_server *s)
+{
+    unsigned n;
+    (void)pthread_mutex_lock(&s->lock);
+    n = s->hellos;
+    (void)pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+unsigned server_resumed(tls_server *s)
+{
+    unsigned n;
+    (void)pthread_mutex_lock(&s->lock);
+    n = s->resumed;
+    (void)pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+void server_stop(tls_server *s)
+{
+    int i;
+    if (s == NULL) {
+        return;
+    }
+    atomic_store(&s->stop, 1);
+    (void)pthread_join(s->thread, NULL);
+    (void)close(s->fd);
+    for (i = 0; i < ID_COUNT; i++) {
+        X509_free(s->ids[i].leaf);
+        EVP_PKEY_free(s->ids[i].key);
+        sk_X509_pop_free(s->ids[i].chain, X509_free);
+    }
+    SSL_CTX_free(s->ctx);
+    (void)pthread_mutex_destroy(&s->lock);
+    (void)pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+/* ---- the client ---------------------------------------------------------------------------- */
+
+static atomic_int app_cb_calls;
+
+static int cb_count(int ok, X509_STORE_CTX *sctx)
+{
+    (void)sctx;
+    atomic_fetch_add(&app_cb_calls, 1);
+    return ok;
+}
+
+static int cb_reject_leaf(int ok, X509_STORE_CTX *sctx)
+{
+    atomic_fetch_add(&app_cb_calls, 1);
+    if (X509_STORE_CTX_get_error_depth(sctx) == 0) {
+        X509_STORE_CTX_set_error(sctx, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+    return ok;
+}
+
+static int cb_accept_all(int ok, X509_STORE_CTX *sctx)
+{
+    (void)ok;
+    (void)sctx;
+    atomic_fetch_add(&app_cb_calls, 1);
+    return 1;
+}
+
+SSL_CTX *client_ctx_new(const char *trust, int version, int verify_none, app_cb cb,
+                        certpin_ctx *pin, int plain)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_verify_cb fn = NULL;
+    certpin_status st;
+
+    if (ctx == NULL || !SSL_CTX_set_min_proto_version(ctx, version) ||
+        !SSL_CTX_set_max_proto_version(ctx, version) ||
+        SSL_CTX_load_verify_locations(ctx, pki_path(trust), NULL) != 1) {
+        die("client SSL_CTX");
+    }
+    switch (cb) {
+    case APP_CB_COUNT: fn = cb_count; break;
+    case APP_CB_REJECT_LEAF: fn = cb_reject_leaf; break;
+    case APP_CB_ACCEPT_ALL: fn = cb_accept_all; break;
+    case APP_CB_NONE:
+    default: fn = NULL; break;
+    }
+    SSL_CTX_set_verify(ctx, verify_none ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, fn);
+    if (!plain) {
+        st = certpin_openssl_attach_ctx(ctx, pin);
+        if (st != CERTPIN_OK) {
+            (void)fprintf(stderr, "attach_ctx: %s\n", certpin_status_str(st));
+            abort();
+        }
+    }
+    return ctx;
+}
+
+static void copy_result(const SSL *ssl, client_outcome *out)
+{
+    const certpin_result *r = certpin_openssl_result(ssl);
+    const certpin_policy *p;
+    if (r == NULL) {
+        out->verdict = CERTPIN_NOT_CHECKED;
+        return;
+    }
+    out->has_result = 1;
+    out->verdict = certpin_result_verdict(r);
+    out->warnings = certpin_result_warnings(r);
+    out->depth = certpin_result_depth(r);
+    out->port = certpin_result_port(r);
+    (void)snprintf(out->host, sizeof(out->host), "%s", certpin_result_host(r));
+    (void)snprintf(out->reason, sizeof(out->reason), "%s", certpin_result_reason(r));
+    p = certpin_result_policy(r);
+    (void)snprintf(out->policy_id, sizeof(out->policy_id), "%s",
+                   p != NULL ? certpin_policy_id_hex(p) : "");
+    /* certpin_result_explain caches its text in the result, which the SSL owns. */
+    (void)snprintf(out->explain, sizeof(out->explain), "%s",
+                   certpin_result_explain((certpin_result *)r));
+}
+
+static int set_hosts(SSL *ssl, const client_opts *o, const char *host)
+{
+    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    if (o->hosts != HOST_IP && SSL_set_tlsext_host_name(ssl, host) != 1) {
+        return 0;
+    }
+    switch (o->hosts) {
+    case HOST_NAME: return SSL_set1_host(ssl, host) == 1;
+    case HOST_NONE: return 1;
+    case HOST_TWO: return SSL_set1_host(ssl, host) == 1 && SSL_add1_host(ssl, o->host2) == 1;
+    case HOST_NAME_AND_IP:
+        return SSL_set1_host(ssl, host) == 1 && X509_VERIFY_PARAM_set1_ip_asc(param, o->ip) == 1;
+    case HOST_IP: return X509_VERIFY_PARAM_set1_ip_asc(param, o->ip) == 1;
+    default: return 0;
+    }
+}
+
+int client_run(const client_opts *o, client_outcome *out)
+{
+    const char *host = o->host != NULL ? o->host : "api.example.com";
+    int family = o->family != 0 ? o->family : AF_INET;
+    SSL_CTX *ctx = o->ctx;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    SSL *ssl;
+    int fd;
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    out->depth = -1;
+    if (ctx == NULL) {
+        ctx = client_ctx_new(o->trust, o->version, o->verify_none, o->cb,
+                             o->prepare_only ? NULL : o->pin,
+                             o->pin == NULL || o->ssl_before_attach);
+    }
+    ssl = SSL_new(ctx);
+    if (ssl == NULL) {
+        die("SSL_new");
+    }
+    if (o->ssl_before_attach && certpin_openssl_attach_ctx(ctx, o->pin) != CERTPIN_OK) {
+        die("certpin_openssl_attach_ctx");
+    }
+    if (o->prepare_only && certpin_openssl_attach(ssl, o->pin) != CERTPIN_OK) {
+        die("certpin_openssl_attach");
+    }
+    if (!set_hosts(ssl, o, host)) {
+        die("setting the host");
+    }
+    if (o->session != NULL && SSL_set_session(ssl, o->session) != 1) {
+        die("SSL_set_session");
+    }
+    fd = socket(family, SOCK_STREAM, 0);
+    len = loopback(family, o->port, &ss);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) != 0) {
+        (void)fprintf(stderr, "harness: connect: %s\n", strerror(errno));
+        if (fd >= 0) {
+            (void)close(fd);
+        }
+        SSL_free(ssl);
+        if (o->ctx == NULL) {
+            SSL_CTX_free(ctx);
+        }
+        return 0;
+    }
+    set_timeouts(fd);
+    (void)SSL_set_fd(ssl, fd);
+    atomic_store(&app_cb_calls, 0);
+    ERR_clear_error();
+    r = SSL_connect(ssl);
+    out->app_cb_calls = atomic_load(&app_cb_calls);
+    if (r == 1) {
+        static const char request[] = "GET /secret API-KEY\n";
+        char buf[64];
+        /* A reference, so that a ticket's copy cannot be allocated at the same address. */
+        SSL_SESSION *handshake_session = SSL_get1_session(ssl);
+        out->connected = 1;
+        out->reused = SSL_session_reused(ssl);
+        if (SSL_write(ssl, request, (int)strlen(request)) > 0 &&
+            SSL_read(ssl, buf, sizeof(buf)) > 0) {
+            out->replied = 1;
+        }
+        out->session_replaced = SSL_get_session(ssl) != handshake_session;
+        SSL_SESSION_free(handshake_session);
+    } else {
+        unsigned long e = ERR_peek_error();
+        out->ssl_get_error = SSL_get_error(ssl, r);
+        if (e != 0) {
+            ERR_error_string_n(e, out->ssl_error, sizeof(out->ssl_error));
+        }
+    }
+    out->verify_result = SSL_get_verify_result(ssl);
+    copy_result(ssl, out);
+    if (o->want_session) {
+        out->session = SSL_get1_session(ssl);
+    }
+    if (r == 1) {
+        (void)SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    (void)close(fd);
+    if (o->ctx == NULL) {
+        SSL_CTX_free(ctx);
+    }
+    ERR_clear_error();
+    return 1;
+}
+
+const char *version_name(int version)
+{
+    return version == TLS1_3_VERSION ? "tls1.3" : "tls1.2";
+}

@@ -1,0 +1,418 @@
+/* The OpenSSL adapter against real TLS servers on loopback: one table of scenarios (chain served,
+ * client trust, policy, host, expectations), each run over TLS 1.2 and TLS 1.3. The outcome that
+ * counts is the server's: whether any application byte reached it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* Pins of a policy entry: the pinned name and a backup key, as a real policy has. */
+#define API_PINNED(...)                                                                            \
+    {                                                                                              \
+        .entries = {{.host = "api.example.com", __VA_ARGS__}}                                      \
+    }
+
+typedef struct scenario {
+    const char *name;
+    identity serve;
+    const char *trust;
+    policy_spec policy;
+    int null_policy;   /* the context has no policy */
+    int plain;         /* control: plain OpenSSL, no certpin */
+    int prepare_only;  /* attach_ctx(NULL) + certpin_openssl_attach(ssl) */
+    host_mode hosts;
+    const char *host;  /* NULL: api.example.com */
+    const char *host2;
+    const char *ip;
+    int family;        /* 0: AF_INET */
+    int verify_none;
+    app_cb cb;
+
+    /* expectations */
+    int accepted;      /* the handshake succeeds and the request reaches the server */
+    certpin_verdict verdict;
+    unsigned warnings; /* bits that must be set */
+    int check_depth;
+    int depth;
+    const char *reason_has;
+    const char *served[6];   /* PKI names of the served chain in the report; NULL: not checked */
+    const char *verified[6]; /* and of the verified chain */
+    int min_cb_calls;
+} scenario;
+
+static const scenario scenarios[] = {
+    /* 1. the legit chain, pinned at each depth; the root is only in the client's trust store */
+    {.name = "legit-pin-intermediate", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED, .check_depth = 1, .depth = 1},
+    {.name = "legit-pin-leaf", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"LEAF", "BACKUP"}), .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED, .check_depth = 1, .depth = 0},
+    {.name = "legit-pin-root-not-sent", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_ROOT", "BACKUP"}), .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED, .check_depth = 1, .depth = 2},
+    {.name = "legit-trust-both", .serve = ID_LEGIT, .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "legit-every-pin-on-chain", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "LEAF"}), .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED, .warnings = CERTPIN_WARN_NO_BACKUP},
+    {.name = "wildcard-entry", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.entries = {{.host = "*.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
+     .host = "www.example.com", .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "wildcard-entry-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = {.entries = {{.host = "*.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
+     .host = "www.example.com", .verdict = CERTPIN_REJECTED_NO_MATCH},
+
+    /* 2. a leaf for the same name from a second CA the client also trusts */
+    {.name = "rogue-second-ca", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verdict = CERTPIN_REJECTED_NO_MATCH,
+     .served = {"ROGUE", "CA2_INT"}, .verified = {"ROGUE", "CA2_INT", "CA2_ROOT"}},
+    {.name = "control-plain-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem", .plain = 1,
+     .accepted = 1},
+
+    /* 3. chain padding (CVE-2016-2402): the real pinned CAs appended to what the server sends */
+    {.name = "padded-chain", .serve = ID_PADDED, .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "CA1_ROOT"}), .verdict = CERTPIN_REJECTED_NO_MATCH,
+     .served = {"ROGUE", "CA2_INT", "CA1_INT", "CA1_ROOT"},
+     .verified = {"ROGUE", "CA2_INT", "CA2_ROOT"}},
+    {.name = "control-plain-padded", .serve = ID_PADDED, .trust = "trust-both.pem", .plain = 1,
+     .accepted = 1},
+
+    /* 4. a deny pin on the chain wins over a matching pin */
+    {.name = "deny-leaf-while-int-pinned", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .deny = {"LEAF"}),
+     .verdict = CERTPIN_REJECTED_DENIED, .check_depth = 1, .depth = 0},
+    {.name = "deny-root-not-sent", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"LEAF", "BACKUP"}, .deny = {"CA1_ROOT"}),
+     .verdict = CERTPIN_REJECTED_DENIED, .check_depth = 1, .depth = 2},
+
+    /* 5. expiry and report-only */
+    {.name = "expired-entry-unpins", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .expires = "2020-01-01",
+                          .on_expiry = CERTPIN_ON_EXPIRY_UNPIN),
+     .accepted = 1, .verdict = CERTPIN_ACCEPTED_EXPIRED},
+    {.name = "expired-entry-enforced-no-match", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .expires = "2020-01-01",
+                          .on_expiry = CERTPIN_ON_EXPIRY_ENFORCE),
+     .verdict = CERTPIN_REJECTED_NO_MATCH, .warnings = CERTPIN_WARN_EXPIRED_ENFORCED},
+    {.name = "expired-entry-enforced-match", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .expires = "2020-01-01",
+                          .on_expiry = CERTPIN_ON_EXPIRY_ENFORCE),
+     .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED,
+     .warnings = CERTPIN_WARN_EXPIRED_ENFORCED},
+    {.name = "report-only", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .mode = CERTPIN_MODE_REPORT_ONLY),
+     .accepted = 1, .verdict = CERTPIN_ACCEPTED_REPORT_ONLY, .served = {"ROGUE", "CA2_INT"},
+     .verified = {"ROGUE", "CA2_INT", "CA2_ROOT"}},
+
+    /* 6. unpinned hosts */
+    {.name = "unpinned-deny", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.unpinned = CERTPIN_UNPINNED_DENY,
+                .entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
+     .host = "localhost", .verdict = CERTPIN_REJECTED_UNPINNED_HOST},
+    {.name = "unpinned-allow", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.unpinned = CERTPIN_UNPINNED_ALLOW,
+                .entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
+     .host = "localhost", .accepted = 1, .verdict = CERTPIN_ACCEPTED_NOT_PINNED},
+
+    /* 8. what the application asked to verify must be exactly one host; verify mode none */
+    {.name = "no-host-set", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .hosts = HOST_NONE,
+     .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "SSL_set1_host"},
+    {.name = "two-hosts-set", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .hosts = HOST_TWO,
+     .host2 = "www.example.com", .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "SSL_add1_host"},
+    {.name = "host-and-ip-set", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .hosts = HOST_NAME_AND_IP,
+     .ip = "127.0.0.1", .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "exactly one"},
+    {.name = "no-host-verify-none", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .hosts = HOST_NONE, .verify_none = 1,
+     .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "SSL_set1_host"},
+    {.name = "verify-none-pin-mismatch", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verify_none = 1,
+     .verdict = CERTPIN_REJECTED_NO_MATCH},
+    {.name = "verify-none-untrusted", .serve = ID_UNTRUSTED, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}), .verify_none = 1,
+     .verdict = CERTPIN_REJECTED_UNVERIFIED, .reason_has = "local issuer"},
+    {.name = "verify-none-legit", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verify_none = 1, .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "control-plain-verify-none-untrusted", .serve = ID_UNTRUSTED,
+     .trust = "trust-ca1.pem", .plain = 1, .verify_none = 1, .accepted = 1},
+    {.name = "null-policy", .serve = ID_LEGIT, .trust = "trust-ca1.pem", .null_policy = 1,
+     .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "no policy"},
+
+    /* 9. OpenSSL's own verification fails: not a pin decision, even with the leaf pinned */
+    {.name = "untrusted-chain", .serve = ID_UNTRUSTED, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}), .verdict = CERTPIN_REJECTED_UNVERIFIED,
+     .reason_has = "unable to get local issuer certificate", .served = {"CA3_LEAF"}},
+    {.name = "expired-certificate", .serve = ID_EXPIRED, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verdict = CERTPIN_REJECTED_UNVERIFIED,
+     .reason_has = "certificate has expired"},
+    {.name = "wrong-host-name", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.entries = {{.host = "evil.example.org", .pins = {"CA1_INT", "BACKUP"}}}},
+     .host = "evil.example.org", .verdict = CERTPIN_REJECTED_UNVERIFIED,
+     .reason_has = "hostname mismatch"},
+
+    /* the application's per-depth verify callback is chained */
+    {.name = "app-callback-called", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .cb = APP_CB_COUNT, .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED, .min_cb_calls = 3},
+    {.name = "app-callback-rejects", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .cb = APP_CB_REJECT_LEAF,
+     .verdict = CERTPIN_REJECTED_UNVERIFIED, .min_cb_calls = 1},
+    {.name = "app-callback-overrides-untrusted", .serve = ID_UNTRUSTED, .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}), .cb = APP_CB_ACCEPT_ALL,
+     .verdict = CERTPIN_REJECTED_UNVERIFIED, .reason_has = "verify callback", .min_cb_calls = 1},
+
+    /* IP literals */
+    {.name = "ipv4-literal", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.entries = {{.host = "127.0.0.1", .pins = {"CA1_INT", "BACKUP"}}}},
+     .hosts = HOST_IP, .ip = "127.0.0.1", .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "ipv4-literal-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = {.entries = {{.host = "127.0.0.1", .pins = {"CA1_INT", "BACKUP"}}}},
+     .hosts = HOST_IP, .ip = "127.0.0.1", .verdict = CERTPIN_REJECTED_NO_MATCH},
+    {.name = "ipv6-literal", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.entries = {{.host = "::1", .pins = {"CA1_INT", "BACKUP"}}}}, .family = AF_INET6,
+     .hosts = HOST_IP, .ip = "::1", .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "ipv6-literal-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .policy = {.entries = {{.host = "::1", .pins = {"CA1_INT", "BACKUP"}}}}, .family = AF_INET6,
+     .hosts = HOST_IP, .ip = "::1", .verdict = CERTPIN_REJECTED_NO_MATCH},
+
+    /* a per-connection context on an SSL_CTX that was only prepared */
+    {.name = "per-connection-legit", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .prepare_only = 1, .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "per-connection-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .prepare_only = 1, .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .verdict = CERTPIN_REJECTED_NO_MATCH},
+};
+
+#define SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* ---- the report callback ------------------------------------------------------------------- */
+
+static struct {
+    int calls;
+    char host[CERTPIN_HOST_MAX];
+    int port;
+    certpin_verdict verdict;
+    size_t served_len;
+    size_t verified_len;
+    unsigned char served[8][CERTPIN_PIN_LEN];
+    unsigned char verified[8][CERTPIN_PIN_LEN];
+    char entry[CERTPIN_HOST_MAX];
+} rep;
+
+static void chain_pins(const certpin_cert *chain, size_t len, unsigned char out[8][CERTPIN_PIN_LEN])
+{
+    size_t i;
+    for (i = 0; i < len && i < 8; i++) {
+        if (certpin_pin_from_spki(chain[i].spki, chain[i].spki_len, out[i]) != CERTPIN_OK) {
+            memset(out[i], 0, CERTPIN_PIN_LEN);
+        }
+    }
+}
+
+static void on_report(const certpin_report *r, void *arg)
+{
+    (void)arg;
+    rep.calls++;
+    (void)snprintf(rep.host, sizeof(rep.host), "%s", r->host);
+    rep.port = r->port;
+    rep.verdict = certpin_result_verdict(r->result);
+    rep.served_len = r->served_len;
+    rep.verified_len = r->verified_len;
+    chain_pins(r->served_chain, r->served_len, rep.served);
+    chain_pins(r->verified_chain, r->verified_len, rep.verified);
+    (void)snprintf(rep.entry, sizeof(rep.entry), "%s",
+                   r->entry != NULL ? certpin_entry_pattern(r->entry) : "");
+}
+
+/* ---- running one row ----------------------------------------------------------------------- */
+
+typedef struct row {
+    const scenario *sc;
+    int version;
+    char name[96];
+} row;
+
+static int failures;
+
+static void check(int ok, const row *rw, const char *what, const client_outcome *out)
+{
+    if (ok) {
+        return;
+    }
+    failures++;
+    print_error("%s/%s: %s\n  connected=%d replied=%d verdict=%s warnings=0x%x depth=%d\n"
+                "  reason: %s\n  ssl error: %s (verify result %ld)\n",
+                rw->sc->name, version_name(rw->version), what, out->connected, out->replied,
+                certpin_verdict_str(out->verdict), out->warnings, out->depth, out->reason,
+                out->ssl_error, out->verify_result);
+}
+
+static int chain_is(unsigned char got[8][CERTPIN_PIN_LEN], size_t got_len,
+                    const char *const want[6])
+{
+    size_t n = 0;
+    size_t i;
+    while (n < 6 && want[n] != NULL) {
+        n++;
+    }
+    if (got_len != n) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char pin[CERTPIN_PIN_LEN];
+        pki_pin_bytes(want[i], pin);
+        if (memcmp(pin, got[i], CERTPIN_PIN_LEN) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void run_row(void **state)
+{
+    const row *rw = *state;
+    const scenario *sc = rw->sc;
+    int family = sc->family != 0 ? sc->family : AF_INET;
+    tls_server *srv = server_start(family, sc->serve);
+    certpin_policy *policy = NULL;
+    certpin_ctx *pin = NULL;
+    client_opts o;
+    client_outcome out;
+    unsigned data;
+    int reported;
+
+    failures = 0;
+    if (srv == NULL) {
+        print_message("%s: address family unavailable, skipped\n", rw->name);
+        skip();
+    }
+    if (!sc->plain) {
+        policy = sc->null_policy ? NULL : policy_build(&sc->policy);
+        pin = certpin_ctx_new(policy);
+        assert_non_null(pin);
+        certpin_ctx_set_report_fn(pin, on_report, NULL);
+    }
+    memset(&rep, 0, sizeof(rep));
+    memset(&o, 0, sizeof(o));
+    o.port = server_port(srv);
+    o.family = family;
+    o.version = rw->version;
+    o.trust = sc->trust;
+    o.pin = pin;
+    o.prepare_only = sc->prepare_only;
+    o.hosts = sc->hosts;
+    o.host = sc->host;
+    o.host2 = sc->host2;
+    o.ip = sc->ip;
+    o.verify_none = sc->verify_none;
+    o.cb = sc->cb;
+    assert_true(client_run(&o, &out));
+    assert_true(server_wait(srv, 1));
+    data = server_conns_with_data(srv);
+    server_stop(srv);
+
+    if (getenv("CERTPIN_TEST_VERBOSE") != NULL) {
+        print_message("%s: connected=%d verdict=%s reason=\"%s\" ssl_error=\"%s\" verify=%ld\n",
+                      rw->name, out.connected, certpin_verdict_str(out.verdict), out.reason,
+                      out.ssl_error, out.verify_result);
+    }
+    if (sc->accepted) {
+        check(out.connected && out.replied, rw, "the handshake should succeed", &out);
+        check(data == 1, rw, "the request should reach the server", &out);
+    } else {
+        check(!out.connected, rw, "the handshake should fail", &out);
+        check(data == 0, rw, "an application byte reached the server", &out);
+    }
+    if (!sc->plain) {
+        check(out.has_result, rw, "certpin_openssl_result should not be NULL", &out);
+        check(out.verdict == sc->verdict, rw, "wrong verdict", &out);
+        check((out.warnings & sc->warnings) == sc->warnings, rw, "a warning is missing", &out);
+        if (sc->check_depth) {
+            check(out.depth == sc->depth, rw, "wrong depth", &out);
+        }
+        if (sc->reason_has != NULL) {
+            check(strstr(out.reason, sc->reason_has) != NULL, rw, "the reason does not say why",
+                  &out);
+        }
+        if (!sc->accepted) {
+            /* What the application sees first on OpenSSL's error queue. */
+            check(strstr(out.ssl_error, "certificate verify failed") != NULL, rw,
+                  "the first OpenSSL error should be \"certificate verify failed\"", &out);
+        }
+        if (!sc->accepted && sc->verdict != CERTPIN_REJECTED_UNVERIFIED) {
+            check(out.verify_result == X509_V_ERR_APPLICATION_VERIFICATION, rw,
+                  "SSL_get_verify_result should say application verification failure", &out);
+        }
+        reported = sc->verdict != CERTPIN_ACCEPTED_PINNED &&
+                   sc->verdict != CERTPIN_ACCEPTED_NOT_PINNED;
+        check(rep.calls == (reported ? 1 : 0), rw, "the report callback ran the wrong number of "
+                                                   "times", &out);
+        if (reported && rep.calls == 1) {
+            check(rep.verdict == out.verdict, rw, "the report carries another verdict", &out);
+            check(rep.port == o.port, rw, "the report carries the wrong port", &out);
+            /* Verdicts that an entry decided name it (every table policy has one entry). */
+            if (sc->verdict == CERTPIN_REJECTED_NO_MATCH || sc->verdict == CERTPIN_REJECTED_DENIED
+                || sc->verdict == CERTPIN_ACCEPTED_EXPIRED ||
+                sc->verdict == CERTPIN_ACCEPTED_REPORT_ONLY) {
+                const char *want = certpin_entry_pattern(certpin_policy_entry(policy, 0));
+                check(strcmp(rep.entry, want) == 0, rw, "the report carries the wrong entry", &out);
+            }
+        }
+        if (sc->served[0] != NULL) {
+            check(rep.calls == 1 && chain_is(rep.served, rep.served_len, sc->served), rw,
+                  "the report's served chain is not what the server sent", &out);
+            check(rep.calls == 1 && chain_is(rep.verified, rep.verified_len, sc->verified), rw,
+                  "the report's verified chain is not what OpenSSL built", &out);
+            check(strcmp(rep.host, sc->host != NULL ? sc->host : "api.example.com") == 0, rw,
+                  "the report carries the wrong host", &out);
+        }
+    }
+    if (sc->min_cb_calls > 0) {
+        check(out.app_cb_calls >= sc->min_cb_calls, rw,
+              "the application's verify callback was not called", &out);
+    }
+    certpin_ctx_free(pin);
+    certpin_policy_free(policy);
+    assert_int_equal(failures, 0);
+}
+
+static row rows[SCENARIOS * 2];
+static struct CMUnitTest tests[SCENARIOS * 2];
+
+int main(void)
+{
+    size_t i;
+    int rc;
+    if (!pki_init()) {
+        return 77;
+    }
+    for (i = 0; i < SCENARIOS * 2; i++) {
+        row *rw = &rows[i];
+        rw->sc = &scenarios[i / 2];
+        rw->version = i % 2 == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
+        (void)snprintf(rw->name, sizeof(rw->name), "%s/%s", rw->sc->name,
+                       version_name(rw->version));
+        tests[i].name = rw->name;
+        tests[i].test_func = run_row;
+        tests[i].setup_func = NULL;
+        tests[i].teardown_func = NULL;
+        tests[i].initial_state = rw;
+    }
+    rc = _cmocka_run_group_tests("tls_adapter", tests, SCENARIOS * 2, NULL, NULL);
+    (void)printf("tls_adapter: %zu scenarios x 2 versions\n", SCENARIOS);
+    return rc;
+}
