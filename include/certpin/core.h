@@ -57,8 +57,9 @@ typedef struct certpin_error {
 
 #define CERTPIN_PIN_LEN 32 /* SHA-256 */
 
-/* Longest pin string certpin_pin_format() writes, with its NUL: "sha256//" + 44 + 1. */
-#define CERTPIN_PIN_STR_MAX 64
+/* Room for any pin string certpin_pin_format() writes, with its NUL: the longest is the hex
+ * style's 64 digits + 1 ("sha256//" + 44 + 1 is 53). */
+#define CERTPIN_PIN_STR_MAX 65
 
 typedef enum certpin_pin_style {
     CERTPIN_PIN_OKHTTP = 0, /* sha256/<base64>   (RFC 7469, OkHttp; the default) */

@@ -131,9 +131,8 @@ void cli_name_rfc2253(const X509_NAME *name, char *out, size_t out_len);
 
 /* ---- output -------------------------------------------------------------------------------- */
 
-/* Room for a pin in any style. certpin_pin_format's hex style writes 64 digits and a NUL, one byte
- * more than CERTPIN_PIN_STR_MAX, so buffers here leave a margin. */
-#define CLI_PIN_BUF (CERTPIN_PIN_STR_MAX + 16)
+/* Room for a pin in any style. */
+#define CLI_PIN_BUF CERTPIN_PIN_STR_MAX
 
 /* A pin as text in the given style ("?" if the library fails). out: CLI_PIN_BUF bytes. */
 void cli_pin_text(const unsigned char pin[CERTPIN_PIN_LEN], certpin_pin_style style, char *out,
