@@ -11,11 +11,15 @@ cmake -S . -B build -DCERTPIN_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 certpin=$PWD/build/src/cli/certpin
 client=$PWD/build/examples/openssl_client
+[[ -x $client ]] || { echo "demo: $client was not built" >&2; exit 1; }
 
 work=$(mktemp -d)
 server_pid=
 cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -56,21 +60,50 @@ rc=$?
 set -e
 echo "(exit status $rc: rejected by the policy)"
 
-if [[ -x $client ]]; then
-  say "5. Live, over TLS on 127.0.0.1: a server presenting the mis-issued chain."
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  openssl s_server -accept "127.0.0.1:$port" -cert rogue.pem -key rogue.key \
-    -cert_chain ca2-int.pem -naccept 1 >"$work/server.log" 2>&1 &
+# serve CERT KEY CHAIN: openssl s_server on 127.0.0.1, one connection, answering HTTP (-www);
+# the kernel picks the port, which s_server prints. Sets server_pid and port.
+serve() {
+  : >"$work/server.log"
+  timeout 30 openssl s_server -accept 127.0.0.1:0 -naccept 1 -www -cert "$1" -key "$2" \
+    -cert_chain "$3" >"$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do grep -q ACCEPT "$work/server.log" && break; sleep 0.1; done
-  set +e
-  timeout 20 "$client" "$work/policy.json" trust-both.pem api.example.com 127.0.0.1 "$port"
-  rc=$?
-  set -e
-  kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
-  if grep -q "API-KEY" "$work/server.log"; then
-    echo "!! the server received the request: this must not happen"; exit 1
-  fi
-  echo "(client exit status $rc; the server received no request byte)"
+  port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$work/server.log")
+    [[ -n $port ]] && return 0
+    sleep 0.1
+  done
+  echo "s_server did not start:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+}
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+say "5. Live, over TLS on 127.0.0.1, with the example client (examples/openssl_client.c)."
+echo "   The legitimate server:"
+serve leaf.pem leaf.key ca1-int.pem
+timeout 20 "$client" "$work/policy.json" trust-both.pem api.example.com 127.0.0.1 "$port"
+stop_server
+echo "   A server presenting the mis-issued chain:"
+serve rogue.pem rogue.key ca2-int.pem
+set +e
+timeout 20 "$client" "$work/policy.json" trust-both.pem api.example.com 127.0.0.1 "$port"
+rc=$?
+set -e
+sleep 0.2
+stop_server
+if ((rc != 1)); then
+  echo "!! the client did not refuse the mis-issued chain (exit status $rc)"
+  exit 1
+fi
+finished=$(sed -n 's/^ *\([0-9][0-9]*\) server accepts that finished$/\1/p' "$work/server.log")
+echo "(client exit status $rc; handshakes the server finished: ${finished:-0}, so no request byte was sent)"
+if [[ ${finished:-0} != 0 ]]; then
+  echo "!! the server finished a handshake with the pinned client: this must not happen"
+  exit 1
 fi
 say "Done: the legitimate chain is accepted; the mis-issued one is refused before any byte is sent."
