@@ -64,16 +64,15 @@ const char *cli_severity_str(certpin_severity sev)
     }
 }
 
-/* The common part of a diagnostic and of a certpin_error: where, then what. */
+/* The common part of a diagnostic and of a certpin_error: where, then what. A syntax error is
+ * "POLICY:LINE:COL: error: ..."; a finding about a value is "POLICY: PATH: error: ... [CODE]",
+ * followed by where in the file that value is. */
 static void print_located(FILE *out, const char *source, int line, int column, const char *path,
                           const char *severity, const char *message, const char *code)
 {
-    if (path != NULL && path[0] != '\0') {
-        if (line > 0) {
-            fprintf(out, "%s: %s (line %d): ", source, path, line);
-        } else {
-            fprintf(out, "%s: %s: ", source, path);
-        }
+    int has_path = path != NULL && path[0] != '\0';
+    if (has_path) {
+        fprintf(out, "%s: %s: ", source, path);
     } else if (line > 0 && column > 0) {
         fprintf(out, "%s:%d:%d: ", source, line, column);
     } else if (line > 0) {
@@ -84,6 +83,11 @@ static void print_located(FILE *out, const char *source, int line, int column, c
     fprintf(out, "%s: %s", severity, message);
     if (code != NULL && code[0] != '\0') {
         fprintf(out, " [%s]", code);
+    }
+    if (has_path && line > 0 && column > 0) {
+        fprintf(out, " (line %d, column %d)", line, column);
+    } else if (has_path && line > 0) {
+        fprintf(out, " (line %d)", line);
     }
     fputc('\n', out);
 }

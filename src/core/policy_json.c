@@ -314,6 +314,37 @@ static void report_duplicates(loader *l)
     free(dups);
 }
 
+/* Runs an entry that already has an error through the draft's checks on a scratch draft, and
+ * keeps what they find, but for the findings about how many pins the entry needs when its mode or
+ * its pins could not be read (they would guess). */
+static void check_refused_entry(loader *l, const certpin_domain *dom, const char *path,
+                                int counts_known)
+{
+    cp_policy_draft scratch;
+    certpin_diags *more = certpin_diags_new();
+    certpin_error ignored;
+    size_t i;
+    if (more == NULL) {
+        l->nomem = 1;
+        return;
+    }
+    cp_draft_init(&scratch);
+    (void)cp_draft_add(&scratch, dom, path, 0, l->strict, l->now, l->source, more, &ignored);
+    for (i = 0; i < certpin_diags_count(more); i++) {
+        const certpin_diag *g = certpin_diags_get(more, i);
+        if (!counts_known && (strcmp(g->code, "no-pins") == 0 ||
+                              strcmp(g->code, "too-few-pins") == 0)) {
+            continue;
+        }
+        if (cp_diags_add(l->found, g->severity, g->source, g->line, g->column, g->path, g->code,
+                         "%s", g->message) != CERTPIN_OK) {
+            l->nomem = 1;
+        }
+    }
+    cp_draft_clear(&scratch);
+    certpin_diags_free(more);
+}
+
 static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t index)
 {
     char path[64];
@@ -324,6 +355,8 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
     int ok = 1;
     int mode;
     int on_expiry;
+    int pins_ok;
+    int deny_ok;
     certpin_error err;
 
     (void)snprintf(path, sizeof(path), "domains[%zu]", index);
@@ -374,9 +407,18 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
     mode = choice(l, obj, path, "mode", mode_names, CP_ARRAY_LEN(mode_names), CERTPIN_MODE_ENFORCE);
     on_expiry = choice(l, obj, path, "on_expiry", expiry_names, CP_ARRAY_LEN(expiry_names),
                        CERTPIN_ON_EXPIRY_UNPIN);
-    ok &= mode >= 0 && on_expiry >= 0;
-    ok &= strings(l, obj, path, "pins", &pins, &dom.pin_count);
-    ok &= strings(l, obj, path, "deny", &deny, &dom.deny_count);
+    pins_ok = strings(l, obj, path, "pins", &pins, &dom.pin_count);
+    deny_ok = strings(l, obj, path, "deny", &deny, &dom.deny_count);
+    ok &= mode >= 0 && on_expiry >= 0 && pins_ok && deny_ok;
+    if (!ok && dom.host != NULL && !l->nomem) {
+        /* The entry is refused already; its readable values are still checked, so that lint
+         * lists every error at once. */
+        dom.mode = mode >= 0 ? (certpin_mode)mode : CERTPIN_MODE_ENFORCE;
+        dom.on_expiry = on_expiry >= 0 ? (certpin_on_expiry)on_expiry : CERTPIN_ON_EXPIRY_UNPIN;
+        dom.pins = pins;
+        dom.deny = deny;
+        check_refused_entry(l, &dom, path, mode >= 0 && pins_ok);
+    }
     if (ok) {
         dom.mode = (certpin_mode)mode;
         dom.on_expiry = (certpin_on_expiry)on_expiry;

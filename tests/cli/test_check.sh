@@ -172,7 +172,7 @@ check "--json not pinned" test "$(json_get 'd["verdict"], d["entry"], d["depth"]
 
 # ---- policy errors: exit 2, printed like lint's ------------------------------------------------
 printf '{ "certpin": 1,\n  "domains": [ { "host": "a.example.com", "pins": ["bad"] } ] }\n' >"$p/bad.json"
-expect "bad policy: exit 2, lint-style message" rc=2 "err=$p/bad.json: domains[0].pins[0] (line 2): error:" \
+expect "bad policy: exit 2, lint-style message" rc=2 "err=$p/bad.json: domains[0].pins[0]: error:" "err=(line 2, column " \
     "noout=accepted" -- "$c" check --policy "$p/bad.json" "${legit[@]}" "${ca1[@]}" api.example.com
 printf '{ "certpin": 1, "domains": [ }\n' >"$p/syntax.json"
 expect "policy with a JSON syntax error: exit 2, file:line:col" rc=2 "err=$p/syntax.json:1:" \

@@ -30,7 +30,7 @@ expect "valid policy: exit 0" rc=0 "out=$p/good.json: ok: 7 entries" "noout=erro
 sed 's/"pins": \["'"${PIN_LEAF//\//\\/}"'", "'"${PIN_BACKUP//\//\\/}"'"\] },/"pins": ["'"${PIN_LEAF//\//\\/}"'"] },/' \
     "$p/good.json" >"$p/one-pin.json"
 expect "fewer than two pins: an error under lint, with path and line" rc=1 \
-    "out=$p/one-pin.json: domains[0].pins (line 5): error:" "out=[too-few-pins]" "out=1 error" \
+    "out=$p/one-pin.json: domains[0].pins: error:" "out=(line 5, column " "out=[too-few-pins]" "out=1 error" \
     -- "$c" lint $at "$p/one-pin.json"
 # ... while an application (certpin check) loads it with a warning only.
 expect "fewer than two pins: only a warning when an application loads it" rc=0 \
@@ -63,10 +63,10 @@ cat >"$p/bad-pin.json" <<EOF
   ]
 }
 EOF
-expect "bad pin: path and line" rc=1 "out=$p/bad-pin.json: domains[0].pins[1] (line 7): error:" \
+expect "bad pin: path and line" rc=1 "out=$p/bad-pin.json: domains[0].pins[1]: error:" "out=(line 7, column " \
     "out=not-base64" "noout=domains[0].pins[0]" -- "$c" lint "$p/bad-pin.json"
 sed "s|sha256/not-base64!!|sha256/$(printf 'short' | base64)|" "$p/bad-pin.json" >"$p/short-pin.json"
-expect "pin of the wrong length: path and line" rc=1 "out=domains[0].pins[1] (line 7): error:" \
+expect "pin of the wrong length: path and line" rc=1 "out=domains[0].pins[1]: error:" "out=(line 7, column " \
     -- "$c" lint "$p/short-pin.json"
 # Twin: the same file with a real second pin is clean.
 sed "s|sha256/not-base64!!|$PIN_BACKUP|" "$p/bad-pin.json" >"$p/fixed-pin.json"
@@ -125,7 +125,7 @@ expect "no format version: error" rc=1 "out=error:" -- "$c" lint "$p/v0.json"
 for pat in '*.com' '**.co.uk' '*.github.io'; do
     printf '{ "certpin": 1,\n  "domains": [\n    { "host": "%s", "pins": ["%s", "%s"] } ] }\n' \
         "$pat" "$PIN_CA1_INT" "$PIN_BACKUP" >"$p/psl.json"
-    expect "wildcard over public suffix $pat: error" rc=1 "out=domains[0].host (line 3): error:" \
+    expect "wildcard over public suffix $pat: error" rc=1 "out=domains[0].host: error:" "out=(line 3, column " \
         "out=public suffix" -- "$c" lint "$p/psl.json"
 done
 printf '{ "certpin": 1,\n  "domains": [\n    { "host": "*.example.co.uk", "pins": ["%s", "%s"] } ] }\n' \
@@ -135,24 +135,24 @@ expect "wildcard under a registrable domain: fine" rc=0 "noout=public suffix" --
 # ---- other value errors ----------------------------------------------------------------------
 printf '{ "certpin": 1,\n  "domains": [\n    { "host": "a.*.example.com", "pins": ["%s", "%s"] } ] }\n' \
     "$PIN_CA1_INT" "$PIN_BACKUP" >"$p/bad-host.json"
-expect "wildcard in the middle: error" rc=1 "out=domains[0].host (line 3): error:" -- "$c" lint "$p/bad-host.json"
+expect "wildcard in the middle: error" rc=1 "out=domains[0].host: error:" "out=(line 3, column " -- "$c" lint "$p/bad-host.json"
 printf '{ "certpin": 1,\n  "domains": [\n    { "host": "a.example.com", "pins": ["%s", "%s"],\n      "mode": "enforcing" } ] }\n' \
     "$PIN_CA1_INT" "$PIN_BACKUP" >"$p/bad-mode.json"
-expect "unknown mode: error" rc=1 "out=domains[0].mode (line 4): error:" -- "$c" lint "$p/bad-mode.json"
+expect "unknown mode: error" rc=1 "out=domains[0].mode: error:" "out=(line 4, column " -- "$c" lint "$p/bad-mode.json"
 printf '{ "certpin": 1,\n  "domains": [\n    { "host": "a.example.com", "pins": ["%s", "%s"],\n      "expires": "next year" } ] }\n' \
     "$PIN_CA1_INT" "$PIN_BACKUP" >"$p/bad-time.json"
-expect "bad expiry date: error" rc=1 "out=domains[0].expires (line 4): error:" -- "$c" lint "$p/bad-time.json"
+expect "bad expiry date: error" rc=1 "out=domains[0].expires: error:" "out=(line 4, column " -- "$c" lint "$p/bad-time.json"
 printf '{ "certpin": 1, "unpinned": "maybe", "domains": [] }\n' >"$p/bad-unpinned.json"
 expect "bad unpinned value: error" rc=1 "out=unpinned" "out=error:" -- "$c" lint "$p/bad-unpinned.json"
 printf '{ "certpin": 1,\n  "domains": [\n    { "host": "a.example.com", "pins": ["%s", "%s"] },\n    { "host": "b.example.com", "pins": ["bad"] } ] }\n' \
     "$PIN_CA1_INT" "$PIN_BACKUP" >"$p/two-errors.json"
-expect "every error is reported, not only the first" rc=1 "out=domains[1].pins[0] (line 4): error:" \
+expect "every error is reported, not only the first" rc=1 "out=domains[1].pins[0]: error:" "out=(line 4, column " \
     -- "$c" lint "$p/two-errors.json"
 
 # ---- warnings: expires within 30 days --------------------------------------------------------
 printf '{ "certpin": 1,\n  "domains": [\n    { "host": "a.example.com", "pins": ["%s", "%s"],\n      "expires": "2030-01-01" } ] }\n' \
     "$PIN_CA1_INT" "$PIN_BACKUP" >"$p/expiring.json"
-expect "expires within 30 days: a warning, exit 0" rc=0 "out=domains[0].expires (line 4): warning:" \
+expect "expires within 30 days: a warning, exit 0" rc=0 "out=domains[0].expires: warning:" "out=(line 4, column " \
     "out=1 warning" -- "$c" lint --at 2029-12-20 "$p/expiring.json"
 expect "expires in months: no warning" rc=0 "noout=warning:" -- "$c" lint --at 2029-06-01 "$p/expiring.json"
 
