@@ -52,9 +52,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 int cli_bad_option(const char *cmd, int c, char **argv);
 
 /* Prints one diagnostic in the lint format (docs/certpin.1, DIAGNOSTICS):
- *   SOURCE:LINE:COL: error: message [code]           (JSON syntax errors: no path)
- *   SOURCE: PATH (line N): warning: message [code]   (a finding about a value)
- *   SOURCE: note: message [code]                     (the whole policy)
+ *   SOURCE:LINE:COL: error: message [code]                     (JSON syntax errors: no path)
+ *   SOURCE: PATH: warning: message [code] (line N, column C)   (a finding about a value)
+ *   SOURCE: note: message [code]                               (the whole policy)
  * fallback names the source when the diagnostic has none. */
 void cli_print_diag(FILE *out, const certpin_diag *d, const char *fallback);
 /* Prints every diagnostic of diags; when there is no error among them but err holds one (the
