@@ -10,6 +10,7 @@ pkgs=(
   libpsl-dev publicsuffix                  # the public suffix list
   libcmocka-dev                            # unit tests
   python3 procps ca-certificates           # test scripts: JSON checks, process control
+  curl mitmproxy                           # the interception suite and the demonstration
 )
 missing=()
 for p in "${pkgs[@]}"; do
