@@ -15,119 +15,11 @@
 #include <cmocka.h>
 
 #include "certpin/certpin.h"
-
-#define CHECK(name, cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            print_error("case \"%s\": %s\n", (name), #cond);                                       \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
+#include "synthetic.h"
 
 /* "2030-01-01" means up to 00:00:00 UTC the day after: 2030-01-02T00:00:00Z. */
 #define EXP ((int64_t)1893542400)
 #define T0 ((int64_t)1750000000) /* 2025-06-15: before the expiry */
-
-#define MAX_TEST_CHAIN 20
-
-/* ---- synthetic keys and chains ------------------------------------------------------------- */
-
-static size_t spki_of(const char *name, unsigned char *out, size_t cap)
-{
-    int n = snprintf((char *)out, cap, "synthetic-spki:%s", name);
-    assert_true(n > 0 && (size_t)n < cap);
-    return (size_t)n;
-}
-
-static void raw_pin_of(const char *name, unsigned char pin[CERTPIN_PIN_LEN])
-{
-    unsigned char spki[96];
-    size_t len = spki_of(name, spki, sizeof(spki));
-    assert_int_equal(certpin_pin_from_spki(spki, len, pin), CERTPIN_OK);
-}
-
-/* The pin of key name as policy text. */
-static void pin_of(const char *name, char out[CERTPIN_PIN_STR_MAX])
-{
-    unsigned char pin[CERTPIN_PIN_LEN];
-    raw_pin_of(name, pin);
-    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, out, CERTPIN_PIN_STR_MAX),
-                     CERTPIN_OK);
-}
-
-/* The pin of key name as certpin_result_explain writes it (always the OkHttp form). */
-static void shown_pin_of(const char *name, char out[CERTPIN_PIN_STR_MAX])
-{
-    unsigned char pin[CERTPIN_PIN_LEN];
-    raw_pin_of(name, pin);
-    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, out, CERTPIN_PIN_STR_MAX),
-                     CERTPIN_OK);
-}
-
-typedef struct test_chain {
-    certpin_cert certs[MAX_TEST_CHAIN];
-    unsigned char spki[MAX_TEST_CHAIN][64];
-    char subject[MAX_TEST_CHAIN][48];
-    size_t len;
-} test_chain;
-
-/* Fills ch from "name name ...". */
-static void make_chain(test_chain *ch, const char *spec)
-{
-    const char *p = spec;
-    memset(ch, 0, sizeof(*ch));
-    while (*p != '\0') {
-        char name[32];
-        size_t n = 0;
-        while (*p == ' ') {
-            p++;
-        }
-        while (*p != '\0' && *p != ' ') {
-            assert_true(n + 1 < sizeof(name));
-            name[n++] = *p++;
-        }
-        if (n == 0) {
-            break;
-        }
-        name[n] = '\0';
-        assert_true(ch->len < MAX_TEST_CHAIN);
-        ch->certs[ch->len].spki = ch->spki[ch->len];
-        ch->certs[ch->len].spki_len = spki_of(name, ch->spki[ch->len], sizeof(ch->spki[0]));
-        (void)snprintf(ch->subject[ch->len], sizeof(ch->subject[0]), "CN=%s", name);
-        ch->certs[ch->len].subject = ch->subject[ch->len];
-        ch->len++;
-    }
-}
-
-/* Copies tmpl into out with every "@name" replaced by the pin of key name. */
-static void expand(const char *tmpl, char *out, size_t cap)
-{
-    size_t o = 0;
-    const char *p = tmpl;
-    while (*p != '\0') {
-        if (*p == '@') {
-            char name[32];
-            char pin[CERTPIN_PIN_STR_MAX];
-            size_t n = 0;
-            size_t plen;
-            p++;
-            while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-                assert_true(n + 1 < sizeof(name));
-                name[n++] = *p++;
-            }
-            name[n] = '\0';
-            pin_of(name, pin);
-            plen = strlen(pin);
-            assert_true(o + plen < cap);
-            memcpy(out + o, pin, plen);
-            o += plen;
-            continue;
-        }
-        assert_true(o + 1 < cap);
-        out[o++] = *p++;
-    }
-    out[o] = '\0';
-}
 
 /* ---- the policies -------------------------------------------------------------------------- */
 
@@ -594,7 +486,7 @@ static void test_explain_no_match(void **state)
     must_contain("no-match", text, "policy entry api.example.com (main.json, domains[0]) "
                                    "expects one of:");
     for (i = 0; i < 3; i++) {
-        shown_pin_of(keys[i], pin);
+        pin_of(keys[i], pin);
         must_contain("no-match", text, pin);
         line_with(text, pin, line, sizeof(line));
         must_contain("no-match: chain line", line, ch.subject[i]);
@@ -605,12 +497,12 @@ static void test_explain_no_match(void **state)
     /* the expected pins, listed after the entry line */
     text = strstr(text, "expects one of:");
     assert_non_null(text);
-    shown_pin_of("leaf", pin);
+    pin_of("leaf", pin);
     must_contain("no-match: expected", text, pin);
-    shown_pin_of("backup", pin);
+    pin_of("backup", pin);
     must_contain("no-match: expected", text, pin);
     /* the parent's pins are not what api.example.com expects */
-    shown_pin_of("root", pin);
+    pin_of("root", pin);
     must_not_contain("no-match: expected", text, pin);
     /* the same pointer until the result is reused */
     assert_ptr_equal(certpin_result_explain(r), certpin_result_explain(r));
@@ -633,14 +525,14 @@ static void test_explain_denied(void **state)
     text = certpin_result_explain(r);
     must_contain("denied", text, "denied key is on the verified chain for api.example.com");
     must_contain("denied", text, "policy entry **.example.com (main.json, domains[1]) denies:");
-    shown_pin_of("deny", pin);
+    pin_of("deny", pin);
     line_with(text, pin, line, sizeof(line));
     must_contain("denied: the chain line of the denied key", line, "CN=deny");
     must_contain("denied: the chain line of the denied key", line, "<- denied");
     text = strstr(text, "denies:");
     assert_non_null(text);
     must_contain("denied: the deny pins", text, pin);
-    shown_pin_of("leaf", pin);
+    pin_of("leaf", pin);
     line_with(certpin_result_explain(r), pin, line, sizeof(line));
     must_not_contain("denied: the leaf line", line, "<-");
 

@@ -16,14 +16,7 @@
 #include <cmocka.h>
 
 #include "certpin/certpin.h"
-
-#define CHECK(name, cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            print_error("case \"%s\": %s\n", (name), #cond);                                       \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
+#include "synthetic.h"
 
 /* "2030-01-01" means up to 00:00:00 UTC the day after: 2030-01-02T00:00:00Z. */
 #define EXP ((int64_t)1893542400)
@@ -31,89 +24,6 @@
 
 #define THREADS 4
 #define CHECKS_PER_THREAD 20000
-#define MAX_TEST_CHAIN 8
-
-/* ---- synthetic keys and chains ------------------------------------------------------------- */
-
-static size_t spki_of(const char *name, unsigned char *out, size_t cap)
-{
-    int n = snprintf((char *)out, cap, "synthetic-spki:%s", name);
-    assert_true(n > 0 && (size_t)n < cap);
-    return (size_t)n;
-}
-
-static void pin_of(const char *name, char out[CERTPIN_PIN_STR_MAX])
-{
-    unsigned char spki[96];
-    unsigned char pin[CERTPIN_PIN_LEN];
-    size_t len = spki_of(name, spki, sizeof(spki));
-    assert_int_equal(certpin_pin_from_spki(spki, len, pin), CERTPIN_OK);
-    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, out, CERTPIN_PIN_STR_MAX),
-                     CERTPIN_OK);
-}
-
-typedef struct test_chain {
-    certpin_cert certs[MAX_TEST_CHAIN];
-    unsigned char spki[MAX_TEST_CHAIN][64];
-    char subject[MAX_TEST_CHAIN][48];
-    size_t len;
-} test_chain;
-
-static void make_chain(test_chain *ch, const char *spec)
-{
-    const char *p = spec;
-    memset(ch, 0, sizeof(*ch));
-    while (*p != '\0') {
-        char name[32];
-        size_t n = 0;
-        while (*p == ' ') {
-            p++;
-        }
-        while (*p != '\0' && *p != ' ') {
-            assert_true(n + 1 < sizeof(name));
-            name[n++] = *p++;
-        }
-        if (n == 0) {
-            break;
-        }
-        name[n] = '\0';
-        assert_true(ch->len < MAX_TEST_CHAIN);
-        ch->certs[ch->len].spki = ch->spki[ch->len];
-        ch->certs[ch->len].spki_len = spki_of(name, ch->spki[ch->len], sizeof(ch->spki[0]));
-        (void)snprintf(ch->subject[ch->len], sizeof(ch->subject[0]), "CN=%s", name);
-        ch->certs[ch->len].subject = ch->subject[ch->len];
-        ch->len++;
-    }
-}
-
-static void expand(const char *tmpl, char *out, size_t cap)
-{
-    size_t o = 0;
-    const char *p = tmpl;
-    while (*p != '\0') {
-        if (*p == '@') {
-            char name[32];
-            char pin[CERTPIN_PIN_STR_MAX];
-            size_t n = 0;
-            size_t plen;
-            p++;
-            while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-                assert_true(n + 1 < sizeof(name));
-                name[n++] = *p++;
-            }
-            name[n] = '\0';
-            pin_of(name, pin);
-            plen = strlen(pin);
-            assert_true(o + plen < cap);
-            memcpy(out + o, pin, plen);
-            o += plen;
-            continue;
-        }
-        assert_true(o + 1 < cap);
-        out[o++] = *p++;
-    }
-    out[o] = '\0';
-}
 
 static certpin_policy *load(const char *source, const char *tmpl)
 {

@@ -19,36 +19,11 @@
 #include "certpin/certpin.h"
 #include "private/map.h"
 #include "private/policy.h"
-
-#define CHECK(name, cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            print_error("case \"%s\": %s\n", (name), #cond);                                       \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
+#include "synthetic.h"
 
 #define NOW ((int64_t)1750000000) /* 2025-06-15: before any expiry, none is set here anyway */
 
 /* ---- synthetic keys ------------------------------------------------------------------------ */
-
-/* The "SPKI" of key name: arbitrary distinct bytes (the core only hashes them). */
-static size_t spki_of(const char *name, unsigned char *out, size_t cap)
-{
-    int n = snprintf((char *)out, cap, "synthetic-spki:%s", name);
-    assert_true(n > 0 && (size_t)n < cap);
-    return (size_t)n;
-}
-
-static void pin_of(const char *name, char out[CERTPIN_PIN_STR_MAX])
-{
-    unsigned char spki[128];
-    unsigned char pin[CERTPIN_PIN_LEN];
-    size_t len = spki_of(name, spki, sizeof(spki));
-    assert_int_equal(certpin_pin_from_spki(spki, len, pin), CERTPIN_OK);
-    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, out, CERTPIN_PIN_STR_MAX),
-                     CERTPIN_OK);
-}
 
 /* Checks host with a one-certificate chain holding key name. */
 static certpin_status check_with(const certpin_policy *p, const char *host, const char *name,
