@@ -41,6 +41,7 @@ typedef struct scenario {
     certpin_verdict verdict;
     unsigned warnings; /* bits that must be set */
     int check_depth;
+    size_t decided_by; /* the index of the entry the report names (a deny pin's entry) */
     int depth;
     const char *reason_has;
     const char *served[6];   /* PKI names of the served chain in the report; NULL: not checked */
@@ -94,6 +95,17 @@ static const scenario scenarios[] = {
     {.name = "deny-root-not-sent", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
      .policy = API_PINNED(.pins = {"LEAF", "BACKUP"}, .deny = {"CA1_ROOT"}),
      .verdict = CERTPIN_REJECTED_DENIED, .check_depth = 1, .depth = 2},
+    /* a deny pin of a less specific matching entry applies although the exact entry decides */
+    {.name = "deny-inherited-from-parent", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}},
+                            {.host = "**.example.com", .pins = {"CA1_ROOT", "BACKUP"},
+                             .deny = {"LEAF"}}}},
+     .verdict = CERTPIN_REJECTED_DENIED, .check_depth = 1, .depth = 0, .decided_by = 1},
+    {.name = "deny-of-unrelated-entry-ignored", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .policy = {.entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}},
+                            {.host = "**.example.org", .pins = {"CA1_ROOT", "BACKUP"},
+                             .deny = {"LEAF"}}}},
+     .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
 
     /* 5. expiry and report-only */
     {.name = "expired-entry-unpins", .serve = ID_ROGUE, .trust = "trust-both.pem",
@@ -364,11 +376,11 @@ static void run_row(void **state)
         if (reported && rep.calls == 1) {
             check(rep.verdict == out.verdict, rw, "the report carries another verdict", &out);
             check(rep.port == o.port, rw, "the report carries the wrong port", &out);
-            /* Verdicts that an entry decided name it (every table policy has one entry). */
+            /* Verdicts that an entry decided name it: the policy's first, or decided_by. */
             if (sc->verdict == CERTPIN_REJECTED_NO_MATCH || sc->verdict == CERTPIN_REJECTED_DENIED
                 || sc->verdict == CERTPIN_ACCEPTED_EXPIRED ||
                 sc->verdict == CERTPIN_ACCEPTED_REPORT_ONLY) {
-                const char *want = certpin_entry_pattern(certpin_policy_entry(policy, 0));
+                const char *want = certpin_entry_pattern(certpin_policy_entry(policy, sc->decided_by));
                 check(strcmp(rep.entry, want) == 0, rw, "the report carries the wrong entry", &out);
             }
         }

@@ -12,7 +12,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "harness.h"
 
@@ -187,6 +189,82 @@ static void ssl_made_before_attach_fails_closed(void **state)
     certpin_policy_free(p);
 }
 
+/* certpin pins servers: attached to a server's SSL_CTX that asks for client certificates, it
+ * refuses every client certificate, even one that verifies and is pinned for the name the server
+ * set to verify. In memory (a BIO pair), both ends in this thread. */
+static void attached_to_server_fails_closed(void **state)
+{
+    int version = *(const int *)*state;
+    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    certpin_policy *p = policy_build(&api_int);
+    certpin_ctx *pin = certpin_ctx_new(p);
+    const certpin_result *r;
+    SSL *srv;
+    SSL *cli;
+    BIO *sb;
+    BIO *cb;
+    int s_done = 0;
+    int c_done = 0;
+    int s_failed = 0;
+    int i;
+
+    assert_non_null(sctx);
+    assert_non_null(cctx);
+    assert_true(SSL_CTX_set_min_proto_version(sctx, version) == 1 &&
+                SSL_CTX_set_max_proto_version(sctx, version) == 1);
+    assert_true(SSL_CTX_use_certificate_chain_file(sctx, pki_path("chain-legit.pem")) == 1);
+    assert_true(SSL_CTX_use_PrivateKey_file(sctx, pki_path("leaf.key"), SSL_FILETYPE_PEM) == 1);
+    assert_true(SSL_CTX_load_verify_locations(sctx, pki_path("trust-ca1.pem"), NULL) == 1);
+    SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    assert_int_equal(certpin_openssl_attach_ctx(sctx, pin), CERTPIN_OK);
+    /* the client presents the legit chain, pinned (CA1_INT) for the name the server verifies */
+    assert_true(SSL_CTX_use_certificate_chain_file(cctx, pki_path("chain-legit.pem")) == 1);
+    assert_true(SSL_CTX_use_PrivateKey_file(cctx, pki_path("leaf.key"), SSL_FILETYPE_PEM) == 1);
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+
+    srv = SSL_new(sctx);
+    cli = SSL_new(cctx);
+    assert_non_null(srv);
+    assert_non_null(cli);
+    assert_true(SSL_set1_host(srv, "api.example.com") == 1);
+    /* the leaf is a server certificate: let the server's verification accept it as a client's,
+     * so that only certpin stands between this client and the server */
+    assert_true(X509_VERIFY_PARAM_set_purpose(SSL_get0_param(srv), X509_PURPOSE_ANY) == 1);
+    assert_true(BIO_new_bio_pair(&sb, 0, &cb, 0) == 1);
+    SSL_set_bio(srv, sb, sb);
+    SSL_set_bio(cli, cb, cb);
+    SSL_set_accept_state(srv);
+    SSL_set_connect_state(cli);
+    for (i = 0; i < 100 && !s_failed && !(s_done && c_done); i++) {
+        if (!c_done) {
+            int rc = SSL_do_handshake(cli);
+            c_done = rc == 1;
+            if (rc <= 0 && SSL_get_error(cli, rc) != SSL_ERROR_WANT_READ) {
+                break;
+            }
+        }
+        if (!s_done) {
+            int rc = SSL_do_handshake(srv);
+            s_done = rc == 1;
+            s_failed = rc <= 0 && SSL_get_error(srv, rc) != SSL_ERROR_WANT_READ;
+        }
+    }
+    ERR_clear_error();
+    assert_false(s_done);
+    assert_true(s_failed);
+    r = certpin_openssl_result(srv);
+    assert_non_null(r);
+    assert_int_equal(certpin_result_verdict(r), CERTPIN_REJECTED_ERROR);
+    assert_non_null(strstr(certpin_result_reason(r), "pins the certificates of servers"));
+    SSL_free(cli);
+    SSL_free(srv);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    certpin_ctx_free(pin);
+    certpin_policy_free(p);
+}
+
 /* ---- certpin_openssl_check_store_ctx ------------------------------------------------------- */
 
 typedef struct store_case {
@@ -319,6 +397,10 @@ int main(void)
         {"ssl_made_before_attach_fails_closed/tls1.3", ssl_made_before_attach_fails_closed, NULL,
          NULL, (void *)&tls13},
         cmocka_unit_test(check_store_ctx_table),
+        {"attached_to_server_fails_closed/tls1.2", attached_to_server_fails_closed, NULL, NULL,
+         (void *)&tls12},
+        {"attached_to_server_fails_closed/tls1.3", attached_to_server_fails_closed, NULL, NULL,
+         (void *)&tls13},
     };
     if (!pki_init()) {
         return 77;

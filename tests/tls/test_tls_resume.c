@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -37,6 +38,7 @@ typedef struct resume_case {
     int resumed;         /* accepted by resumption: verdict carried, CERTPIN_WARN_RESUMED */
     certpin_verdict verdict;
     int retry_full;      /* offering the refused session again makes a full handshake, accepted */
+    int swap_in_clock;   /* the first check's clock swaps the context to policy B mid-check */
 } resume_case;
 
 static const resume_case cases[] = {
@@ -61,6 +63,10 @@ static const resume_case cases[] = {
     {.name = "policy-change-legit-then-retry", .src = SRC_PINNED_API, .switch_to_b = 1,
      .offer_to = ID_LEGIT, .control_resumes = 1, .refused = 1, .verdict = CERTPIN_REJECTED_ERROR,
      .retry_full = 1},
+    /* the policy is swapped to B while the first check runs (from its clock): the verdict was
+     * made under A, so the session is A's and B must refuse it */
+    {.name = "swap-during-first-check", .src = SRC_PINNED_API, .swap_in_clock = 1,
+     .offer_to = ID_ROGUE, .control_resumes = 1, .refused = 1, .verdict = CERTPIN_REJECTED_ERROR},
 };
 
 #define CASES (sizeof(cases) / sizeof(cases[0]))
@@ -134,6 +140,22 @@ static SSL_SESSION *obtain(const run *r, tls_server *srv, certpin_ctx *pin_a)
     return out.session;
 }
 
+typedef struct swap_clock_arg {
+    certpin_ctx *pin;
+    certpin_policy *to;
+    int done;
+} swap_clock_arg;
+
+static int64_t swap_clock(void *arg)
+{
+    swap_clock_arg *a = arg;
+    if (!a->done) {
+        a->done = 1;
+        (void)certpin_ctx_set_policy(a->pin, a->to);
+    }
+    return (int64_t)time(NULL);
+}
+
 static void run_case(void **state)
 {
     const run *r = *state;
@@ -151,9 +173,16 @@ static void run_case(void **state)
     unsigned data;
     unsigned hellos;
 
+    swap_clock_arg sw;
     failures = 0;
     assert_non_null(srv);
     assert_non_null(pin);
+    sw.pin = pin;
+    sw.to = b;
+    sw.done = 0;
+    if (c->swap_in_clock) {
+        certpin_ctx_set_time_fn(pin, swap_clock, &sw);
+    }
     sess = obtain(r, srv, pin);
     assert_non_null(sess);
     handled = 1;

@@ -525,6 +525,55 @@ static void test_ctx_swap_under_load(void **state)
     certpin_policy_free(s.b);
 }
 
+/* A swap while a check runs (from the check's own clock), with the context holding the only
+ * reference to the old policy: the check must finish on the policy it started with. */
+typedef struct clock_swap {
+    certpin_ctx *ctx;
+    certpin_policy *to;
+    int done;
+} clock_swap;
+
+static int64_t swapping_clock(void *arg)
+{
+    clock_swap *cs = arg;
+    if (!cs->done) {
+        cs->done = 1;
+        (void)certpin_ctx_set_policy(cs->ctx, cs->to);
+        certpin_policy_free(cs->to); /* the context holds the only reference now */
+    }
+    return T0;
+}
+
+static void test_ctx_swap_during_check(void **state)
+{
+    certpin_policy *a = load("a.json", a_json);
+    certpin_policy *b = load("b.json", b_json);
+    unsigned char a_id[32];
+    certpin_ctx *ctx = certpin_ctx_new(a);
+    certpin_result *r = certpin_result_new();
+    clock_swap cs;
+    test_chain x;
+    certpin_conn conn;
+    (void)state;
+
+    assert_non_null(ctx);
+    assert_non_null(r);
+    memcpy(a_id, certpin_policy_id(a), 32);
+    certpin_policy_free(a); /* the context holds the only reference to A */
+    cs.ctx = ctx;
+    cs.to = b;
+    cs.done = 0;
+    certpin_ctx_set_time_fn(ctx, swapping_clock, &cs);
+    make_chain(&x, "xleaf xint xroot");
+    conn = conn_for("api.example.com", 443, &x, NULL);
+    assert_int_equal(certpin_ctx_check(ctx, &conn, r), CERTPIN_OK);
+    assert_int_equal(cs.done, 1);
+    assert_int_equal(certpin_result_verdict(r), CERTPIN_ACCEPTED_PINNED);
+    assert_memory_equal(certpin_policy_id(certpin_result_policy(r)), a_id, 32);
+    certpin_result_free(r);
+    certpin_ctx_free(ctx);
+}
+
 /* ---- concurrent checks on one policy ------------------------------------------------------- */
 
 typedef struct conc_case {
@@ -607,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_ctx_null_policy),
         cmocka_unit_test(test_ctx_refcounts),
         cmocka_unit_test(test_ctx_swap_under_load),
+        cmocka_unit_test(test_ctx_swap_during_check),
         cmocka_unit_test(test_concurrent_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
