@@ -4,6 +4,8 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config clang   # compilers (gcc for the build, clang for the second)
   libssl-dev openssl                       # OpenSSL 3.0: the TLS stack, the crypto backend, the CLI
+  libmbedtls-dev                           # mbedTLS 2.28: the mbedtls flavour and adapter
+  libgnutls28-dev nettle-dev               # GnuTLS 3.7 and nettle: the gnutls flavour and adapter
   libjansson-dev                           # the policy's JSON
   libyajl-dev                              # locating JSON paths for messages (see README)
   libidn2-dev                              # IDNA2008 host names

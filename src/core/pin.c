@@ -14,6 +14,24 @@ certpin_status certpin_pin_from_spki(const unsigned char *spki, size_t spki_len,
     return cp_sha256(spki, spki_len, pin);
 }
 
+/* Standard base64 as RFC 4648 section 4 writes it: a non-empty multiple of four characters of the
+ * standard alphabet, with at most two '=' and only at the end. The backends' decoders are all more
+ * lenient (white space, line breaks, missing padding, '=' anywhere), so the form is checked here,
+ * once, for every backend, before any of them decodes. */
+static int is_strict_base64(const char *text, size_t len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t pad = 0;
+    if (len == 0 || len % 4 != 0) {
+        return 0;
+    }
+    while (pad < 2 && text[len - 1 - pad] == '=') {
+        pad++;
+    }
+    return strspn(text, alphabet) == len - pad;
+}
+
 static int is_hex64(const char *s)
 {
     size_t i;
@@ -73,7 +91,8 @@ certpin_status certpin_pin_parse(const char *text, unsigned char pin[CERTPIN_PIN
     if (*b64 == '/' && strlen(b64) != 44) {
         b64++;
     }
-    if (cp_base64_decode(b64, strlen(b64), buf, sizeof(buf), &n) != CERTPIN_OK) {
+    if (!is_strict_base64(b64, strlen(b64)) ||
+        cp_base64_decode(b64, strlen(b64), buf, sizeof(buf), &n) != CERTPIN_OK) {
         return cp_error(err, CERTPIN_E_PIN,
                         "pin %s is not base64: after \"sha256/\" come 44 characters of standard "
                         "base64 (A-Z a-z 0-9 + /, ending in '=')",

@@ -1,6 +1,7 @@
-/* The core's crypto interface: SHA-256 and base64, nothing else. One backend per build
- * (src/crypto/crypto_openssl.c now; mbedTLS and GnuTLS backends later). The core calls only
- * these functions, so it includes no TLS library header. */
+/* The core's crypto interface: SHA-256 and base64, nothing else. One backend per build, chosen by
+ * the flavour (CERTPIN_FLAVOR): src/crypto/crypto_openssl.c (OpenSSL EVP), crypto_mbedtls.c
+ * (mbedTLS), crypto_gnutls.c (GnuTLS and nettle). The core calls only these functions, so it
+ * includes no TLS library header, and adapters, which hand the core bytes, work with any of them. */
 #ifndef CP_CRYPTO_H
 #define CP_CRYPTO_H
 
@@ -22,12 +23,15 @@ void cp_sha256_free(cp_sha256_ctx *c);
  * into out (at least 45 bytes). */
 certpin_status cp_base64_encode32(const unsigned char in[32], char out[45]);
 
-/* Decodes standard base64 text (with padding, no white space) into out. Sets *out_len to the
- * decoded length. Returns CERTPIN_E_PIN when text is not base64 or would not fit in out_cap. */
+/* Decodes standard base64 text into out. The caller has checked its form (RFC 4648 section 4: a
+ * multiple of four characters of the standard alphabet, '=' padding only at the end; see
+ * src/core/pin.c), which every backend's decoder is more lenient about. Sets *out_len to the
+ * decoded length. Returns CERTPIN_E_PIN when the backend refuses text or it would not fit in
+ * out_cap. */
 certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out, size_t out_cap,
                                 size_t *out_len);
 
-/* A name for the backend in messages ("OpenSSL 3.0.11"). */
+/* A name for the backend in messages ("OpenSSL 3.0.11", "mbed TLS 2.28.3", "GnuTLS 3.7.9"). */
 const char *cp_crypto_backend(void);
 
 #endif /* CP_CRYPTO_H */
