@@ -3,6 +3,7 @@
 set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config clang   # compilers (gcc for the build, clang for the second)
+  libclang-rt-14-dev                       # libFuzzer and the sanitizer runtimes for clang
   libssl-dev openssl                       # OpenSSL 3.0: the TLS stack, the crypto backend, the CLI
   libjansson-dev                           # the policy's JSON
   libyajl-dev                              # locating JSON paths for messages (see README)
