@@ -3,6 +3,7 @@
 set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config clang   # compilers (gcc for the build, clang for the second)
+  libclang-rt-14-dev                       # libFuzzer and the sanitizer runtimes for clang
   libssl-dev openssl                       # OpenSSL 3.0: the TLS stack, the crypto backend, the CLI
   libmbedtls-dev                           # mbedTLS 2.28: the mbedtls flavour and adapter
   libgnutls28-dev nettle-dev               # GnuTLS 3.7 and nettle: the gnutls flavour and adapter

@@ -117,6 +117,8 @@ typedef struct cli_items {
  * naming the file (an encrypted key, a block that does not parse, a file with nothing usable);
  * -1 when the file cannot be read. */
 int cli_items_read(const char *path, cli_items *items);
+/* The same for the bytes buf[len] of a file named file (in messages). */
+int cli_items_parse(const char *file, const unsigned char *buf, size_t len, cli_items *items);
 void cli_items_free(cli_items *items);
 /* The item's pin: the certificate's SPKI exactly as in the certificate, the CSR's, or the key's
  * public half. Returns CERTPIN_OK or the library's status. */

@@ -330,33 +330,38 @@ static int decode_der(const char *file, const unsigned char *buf, size_t len, cl
 
 int cli_items_read(const char *path, cli_items *items)
 {
-    const char *file = cli_input_name(path);
     unsigned char *buf = NULL;
     size_t len = 0;
-    BIO *bio;
-    int blocks = 0;
-    int added = 0;
     int errors;
 
     if (cli_read_file(path, &buf, &len) != 0) {
         return -1;
     }
+    errors = cli_items_parse(cli_input_name(path), buf, len, items);
+    free(buf);
+    return errors;
+}
+
+int cli_items_parse(const char *file, const unsigned char *buf, size_t len, cli_items *items)
+{
+    BIO *bio;
+    int blocks = 0;
+    int added = 0;
+    int errors;
+
     if (len == 0) {
         cli_error("%s: empty file: expected certificates, public keys, private keys or CSRs "
                   "(PEM or DER)",
                   file);
-        free(buf);
         return 1;
     }
     if (len > INT_MAX) {
         cli_error("%s: too large", file);
-        free(buf);
         return 1;
     }
     bio = BIO_new_mem_buf(buf, (int)len);
     if (bio == NULL) {
         cli_error("%s: out of memory", file);
-        free(buf);
         return 1;
     }
     errors = decode_pem(file, bio, items, &blocks, &added);
@@ -364,7 +369,6 @@ int cli_items_read(const char *path, cli_items *items)
     if (blocks == 0 && errors == 0) {
         errors = decode_der(file, buf, len, items, &added);
     }
-    free(buf);
     if (added == 0 && errors == 0) {
         cli_error("%s: no certificate, public key, private key or CSR found: expected PEM "
                   "(-----BEGIN CERTIFICATE-----, PUBLIC KEY, PRIVATE KEY, CERTIFICATE REQUEST, "

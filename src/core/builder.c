@@ -112,7 +112,7 @@ certpin_policy *certpin_builder_build(certpin_builder *b, certpin_error *err)
             memcpy(dst->pins, src->pins, n * sizeof(cp_pin));
         }
         dst->base = dst->pattern + (src->base - src->pattern);
-        dst->deny = dst->pins + src->pin_count;
+        dst->deny = dst->pins != NULL ? dst->pins + src->pin_count : NULL;
         copy.count++;
     }
     if (cp_diags_append(warnings, b->warnings) != CERTPIN_OK) {

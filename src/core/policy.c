@@ -368,7 +368,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
             return cp_error(err, CERTPIN_E_NOMEM, "out of memory");
         }
     }
-    e.deny = e.pins + dom->pin_count;
+    e.deny = e.pins != NULL ? e.pins + dom->pin_count : NULL; /* no offset on NULL */
     for (i = 0; i < dom->pin_count + dom->deny_count; i++) {
         int is_deny = i >= dom->pin_count;
         size_t k = is_deny ? i - dom->pin_count : i;
