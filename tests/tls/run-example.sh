@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run-example.sh CLIENT PKI SERVE WANT_EXIT WANT_VERDICT: runs the example client
-# (examples/openssl_client.c) against `openssl s_server` on loopback serving the legit
+# (examples/*_client.c) against `openssl s_server` on loopback serving the legit
 # (SERVE=legit) or the rogue (SERVE=rogue) chain of the test PKI, with a policy that pins the
 # legit issuing CA. The client trusts both CAs, so only the pin can refuse the rogue chain.
 # Checks the client's exit status and the verdict it prints. s_server accepts one connection

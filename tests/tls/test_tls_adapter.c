@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "harness_openssl.h"
 
 /* Pins of a policy entry: the pinned name and a backup key, as a real policy has. */
 #define API_PINNED(...)                                                                            \

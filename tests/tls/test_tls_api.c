@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "harness.h"
+#include "harness_openssl.h"
 
 static X509 *load_cert(const char *file)
 {

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "harness_openssl.h"
 
 typedef enum source {
     SRC_PINNED_API = 0, /* a pinned connection (policy A) to the legit server for api.example.com */

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "harness_openssl.h"
 
 #define CLIENTS 4
 #define CONNECTIONS 40 /* per client */
