@@ -119,6 +119,10 @@ static int run(const conn_opts *o, conn_outcome *out)
             die("mbedtls_ssl_set_session");
         }
     }
+    if (o->session2 != NULL &&
+        mbedtls_ssl_set_session(&ssl, &((const mb_session *)o->session2)->raw) != 0) {
+        die("mbedtls_ssl_set_session");
+    }
     do {
         ret = mbedtls_ssl_handshake(&ssl);
     } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
@@ -162,6 +166,9 @@ static int run(const conn_opts *o, conn_outcome *out)
 }
 
 const column column_mbedtls = {
-    .name = "mbedtls", .tls13 = 0, .ip_san = 0, .owns_sessions = 1, .guards_handshake = 1,
-    .run = run, .session_free = session_free,
+    .name = "mbedtls", .tls13 = 0, .ip_san = 0, .owns_sessions = 1, .sees_direct_offer = 1,
+    .binds_tls13_resumption = 0, .guards_handshake = 1,
+    /* MBEDTLS_ERR_X509_FATAL_ERROR from the callback, MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED from
+     * the guard */
+    .refusal = {"-0x3000", "-0x7800"}, .run = run, .session_free = session_free,
 };

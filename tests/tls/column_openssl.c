@@ -23,7 +23,8 @@ static int run(const conn_opts *o, conn_outcome *out)
     co.ip = o->ip;
     co.hosts = o->given == GIVE_NONE ? HOST_NONE : o->given == GIVE_IP ? HOST_IP : HOST_NAME;
     co.verify_none = o->verify_off;
-    co.session = (SSL_SESSION *)o->session;
+    /* SSL_set_session replaces the session to offer: the last one set counts. */
+    co.session = (SSL_SESSION *)(o->session2 != NULL ? o->session2 : o->session);
     co.want_session = o->want_session;
     if (!client_run(&co, &c)) {
         return 0;
@@ -49,6 +50,7 @@ static void session_free(void *session)
 }
 
 const column column_openssl = {
-    .name = "openssl", .tls13 = 1, .ip_san = 1, .owns_sessions = 0,
-    .run = run, .session_free = session_free,
+    .name = "openssl", .tls13 = 1, .ip_san = 1, .owns_sessions = 0, .sees_direct_offer = 1,
+    .binds_tls13_resumption = 1, .guards_handshake = 0,
+    .refusal = {"certificate verify failed", "callback failed"}, .run = run, .session_free = session_free,
 };

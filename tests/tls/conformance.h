@@ -34,6 +34,8 @@ typedef struct conn_opts {
     int verify_off;        /* the application turns the stack's verification off */
     const void *session;   /* a session from this column's earlier connection (borrowed) */
     offer_way offer;
+    const void *session2;  /* then this one too, with the stack's own call (which replaces the
+                              first in the stack) */
     int want_session;      /* fill outcome.session */
     int replace_verify;    /* after attaching, the application sets the stack's verification
                               callback itself (which replaces certpin's) */
@@ -60,8 +62,15 @@ typedef struct column {
     int ip_san;            /* the stack matches IP addresses against iPAddress subjectAltNames */
     int owns_sessions;     /* certpin offers sessions through its own call (a direct offer is
                               refused even for a session certpin verified) */
+    int sees_direct_offer; /* a session offered with the stack's own call is refused before the
+                              ClientHello (GnuTLS: only at the end of the handshake, as it has
+                              no public way to tell a client offers a session) */
+    int binds_tls13_resumption; /* under TLS 1.3 too, a resumed session is checked to be the one
+                              certpin offered (GnuTLS: a TLS 1.2 check only) */
     int guards_handshake;  /* the adapter fails a handshake its check did not run in (the OpenSSL
                               adapter instead reports not-checked: see certpin/openssl.h) */
+    /* How the stack reports a handshake certpin failed: one of these is in conn_outcome.error. */
+    const char *refusal[3];
     /* Connects, handshakes, sends "GET /secret API-KEY" on success and reads the reply. Fills out
      * (always). Returns 0 only on a harness failure. */
     int (*run)(const conn_opts *o, conn_outcome *out);
