@@ -11,6 +11,7 @@
 
 #include <yajl/yajl_parse.h>
 
+#include "private/arena.h"
 #include "private/error.h"
 #include "private/policy.h"
 
@@ -189,19 +190,26 @@ static int to_parent(char *path)
 
 static void locate_pass(locator *l, const char *buf, size_t len)
 {
+    cp_arena arena;
+    yajl_alloc_funcs funcs;
     qsort(l->wants, l->n_wants, sizeof(want), cmp_want);
     l->buf = buf;
     l->last_end = 0;
     l->depth = 0;
     l->path_len = 0;
     l->path[0] = '\0';
-    l->h = yajl_alloc(&callbacks, NULL, l);
+    if (!cp_arena_for_json(&arena, len, MAX_DEPTH)) {
+        return; /* lines are a courtesy: the findings stand without them */
+    }
+    cp_arena_funcs(&arena, &funcs);
+    l->h = yajl_alloc(&callbacks, &funcs, l);
     if (l->h != NULL) {
         (void)yajl_parse(l->h, (const unsigned char *)buf, len);
         (void)yajl_complete_parse(l->h);
         yajl_free(l->h);
         l->h = NULL;
     }
+    cp_arena_release(&arena);
 }
 
 static int cmp_offset(const void *a, const void *b)
