@@ -43,8 +43,8 @@
  *   - a URL that is not https (http://, a redirect to one, any other scheme): certpin pins TLS, so
  *     a pinned handle sends nothing in the clear (CURLE_ABORTED_BY_CALLBACK);
  *   - a connection, reused from curl's connection cache, that certpin did not verify under the
- *     policy now in force for this host (CURLE_ABORTED_BY_CALLBACK). curl closes an HTTP/1.1
- *     connection after such a refusal; see certpin_curl_result() for HTTP/2.
+ *     policy now in force for this host (CURLE_ABORTED_BY_CALLBACK); the retry connects afresh
+ *     (see certpin_curl_result()).
  * TLS session resumption skips certificate verification: certpin resumes only sessions it
  * verified under the current policy for the same host. curl keeps its own session cache
  * (per handle, or shared with CURLSH_SHARE CURL_LOCK_DATA_SSL_SESSION) and offers what it has;
@@ -136,10 +136,12 @@ CERTPIN_API certpin_status certpin_curl_set_prereq_function(certpin_curl *pc,
  * leaves the previous result: read this after curl reported a failure that concerns it
  * (CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_ABORTED_BY_CALLBACK).
  *
- * After curl refused an HTTP/2 connection it had reused, curl keeps that connection in its cache
- * (it closes HTTP/1.1 connections): certpin then sets CURLOPT_FRESH_CONNECT for the handle's next
- * transfer only, so that a retry makes (and certpin checks) a new connection rather than meeting
- * the same refusal.
+ * A refusal does not brick the handle. curl closes a refused HTTP/1.1 connection but would keep
+ * a refused HTTP/2 connection in its cache and offer it again: after a refusal certpin sets
+ * CURLOPT_FORBID_REUSE (so that curl closes the refused connection, unless another transfer is
+ * using it) and CURLOPT_FRESH_CONNECT (so that the retry makes a connection certpin checks), and
+ * sets both back to 0 at the next request it lets through. An application that sets either
+ * option itself should set it before each transfer.
  *
  * Borrowed from pc: valid until the handle's next transfer or certpin_curl_free. Never NULL. */
 CERTPIN_API const certpin_result *certpin_curl_result(certpin_curl *pc);

@@ -38,7 +38,7 @@ struct certpin_curl {
     curl_prereq_callback app_prereq;
     void *app_prereq_data;
     certpin_result *result;
-    int fresh_connect;          /* certpin set CURLOPT_FRESH_CONNECT for the next transfer */
+    int fresh_connect;          /* certpin set CURLOPT_FORBID_REUSE and _FRESH_CONNECT */
 };
 
 /* What one TLS connection of a pinned handle keeps in its SSL_CTX's ex_data (curl 7.88 makes one
@@ -560,18 +560,23 @@ static int prereq_function(void *clientp, char *primary_ip, char *local_ip, int 
         pc_unref(pc);
         return PREREQ_ABORT;
     }
-    if (pc->fresh_connect) {
-        /* certpin asked for this transfer's fresh connection (below): back to reusing. */
-        (void)curl_easy_setopt(pc->easy, CURLOPT_FRESH_CONNECT, 0L);
-        pc->fresh_connect = 0;
-    }
     if (request_allowed(pc)) {
+        if (pc->fresh_connect) {
+            /* Set after a refusal (below); this request's connection is certpin's: back to
+             * reusing connections. */
+            (void)curl_easy_setopt(pc->easy, CURLOPT_FORBID_REUSE, 0L);
+            (void)curl_easy_setopt(pc->easy, CURLOPT_FRESH_CONNECT, 0L);
+            pc->fresh_connect = 0;
+        }
         rc = pc->app_prereq != NULL ? pc->app_prereq(pc->app_prereq_data, primary_ip, local_ip,
                                                      primary_port, local_port)
                                     : PREREQ_OK;
     } else {
-        /* curl keeps a refused multiplexed (HTTP/2) connection in its cache, and would offer it
-         * to the next transfer again: make the next one connect afresh, which certpin checks. */
+        /* curl closes a refused HTTP/1.1 connection, but keeps a refused multiplexed (HTTP/2) one
+         * in its cache and would offer it again, to every later transfer: with FORBID_REUSE set
+         * when the refused transfer ends, curl closes the connection (unless another transfer is
+         * using it), and FRESH_CONNECT has the retry make a connection certpin checks. */
+        (void)curl_easy_setopt(pc->easy, CURLOPT_FORBID_REUSE, 1L);
         (void)curl_easy_setopt(pc->easy, CURLOPT_FRESH_CONNECT, 1L);
         pc->fresh_connect = 1;
     }
@@ -681,6 +686,7 @@ certpin_status certpin_curl_detach(certpin_curl *pc)
         return CERTPIN_E_ARG;
     }
     if (pc->fresh_connect) {
+        (void)curl_easy_setopt(pc->easy, CURLOPT_FORBID_REUSE, 0L);
         (void)curl_easy_setopt(pc->easy, CURLOPT_FRESH_CONNECT, 0L);
         pc->fresh_connect = 0;
     }
