@@ -26,7 +26,7 @@
 #define REQ_MAX 8192
 #define H2_STREAMS 32
 
-static void die(const char *what)
+_Noreturn static void die(const char *what)
 {
     (void)fprintf(stderr, "curl_server: %s\n", what);
     ERR_print_errors_fp(stderr);
@@ -579,7 +579,7 @@ static int h2_on_close(nghttp2_session *session, int32_t stream_id, uint32_t err
 
 static void serve_h2(http_server *s, SSL *ssl)
 {
-    nghttp2_session_callbacks *cbs;
+    nghttp2_session_callbacks *cbs = NULL;
     nghttp2_session *session = NULL;
     nghttp2_settings_entry iv = {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100};
     h2_conn *c = calloc(1, sizeof(*c));
