@@ -512,9 +512,9 @@ static int request_allowed(certpin_curl *pc)
     r = certpin_openssl_result(tsi->internals);
     if (r == NULL || certpin_result_verdict(r) == CERTPIN_NOT_CHECKED) {
         refuse(pc, &u, "%s",
-               "curl is about to reuse a connection certpin did not verify (made by another "
-               "handle, before certpin was attached, or with CURLOPT_SSL_CTX_FUNCTION replaced): "
-               "request not sent");
+               "certpin did not verify the connection curl is about to use (one reused from "
+               "another handle or from before certpin was attached, or CURLOPT_SSL_CTX_FUNCTION "
+               "was replaced): request not sent");
         return 0;
     }
     if (!certpin_verdict_accepted(certpin_result_verdict(r))) {
@@ -529,13 +529,13 @@ static int request_allowed(certpin_curl *pc)
     } else if (verified_under == NULL ||
                memcmp(certpin_policy_id(verified_under), certpin_policy_id(policy), 32) != 0) {
         refuse(pc, &u,
-               "curl is about to reuse a connection certpin verified under another policy (%s), "
+               "certpin verified the connection curl is about to use under another policy (%s), "
                "not the one now in force: request not sent",
                verified_under != NULL ? certpin_policy_id_hex(verified_under) : "none");
     } else if (strcmp(certpin_result_host(r), u.host) != 0) {
         refuse(pc, &u,
-               "curl is about to reuse a connection certpin verified for another host (%s): "
-               "request not sent",
+               "certpin verified the connection curl is about to use for another host (%s), not "
+               "the URL's: request not sent",
                certpin_result_host(r));
     } else {
         cp_result_copy(pc->result, r);

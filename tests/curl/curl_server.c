@@ -627,8 +627,13 @@ static void http_conn(base_server *b, int fd)
     const unsigned char *alpn = NULL;
     unsigned alpn_len = 0;
 
+    unsigned char type = 0;
+
+    /* Record type 22 (RFC 8446 section 5.1): what a ClientHello arrives in. */
+    int hello = recv(fd, &type, 1, MSG_PEEK) == 1 && type == 22;
     (void)pthread_mutex_lock(&s->lock);
     s->stats.connections++;
+    s->stats.hellos += (unsigned)hello;
     (void)pthread_mutex_unlock(&s->lock);
     ok = ssl != NULL && ident_use(ssl, id) && SSL_set_fd(ssl, fd) == 1 && SSL_accept(ssl) == 1;
     if (ok) {

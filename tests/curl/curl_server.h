@@ -36,6 +36,7 @@ int http_server_port(const http_server *s);
 
 typedef struct http_server_stats {
     unsigned connections;   /* TCP connections accepted */
+    unsigned hellos;        /* of which began with a TLS handshake record (a ClientHello) */
     unsigned handshakes;    /* TLS handshakes completed */
     unsigned resumed;       /* of which resumed */
     unsigned h2;            /* of which negotiated h2 */

@@ -213,6 +213,8 @@ static void verifypeer_off(void **state)
             assert_int_not_equal(x.rc, CURLE_OK);
             assert_int_equal(test_verdict(f.pc), CERTPIN_REJECTED_ERROR);
             assert_non_null(strstr(test_reason(f.pc), "CURLOPT_SSL_VERIFYPEER"));
+            assert_int_equal(st.connections, 1);
+            assert_int_equal(st.hellos, 0);
             assert_int_equal(st.handshakes, 0);
             assert_int_equal(st.app_bytes, 0);
             fixture_stop(&f);
@@ -403,6 +405,54 @@ static void ssl_ctx_function_replaced(void **state)
     }
 }
 
+/* An application's info callback that has OpenSSL verify another name when the handshake
+ * starts (after certpin set the URL's host): certpin then checks the chain for that name, but
+ * the request is for the URL's host, whose entry never judged the connection. */
+static void set_other_host(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    if (where & SSL_CB_HANDSHAKE_START) {
+        (void)SSL_set1_host((SSL *)ssl, "www.example.com");
+    }
+}
+
+static CURLcode other_host_ctx(CURL *easy, void *sslctx, void *userptr)
+{
+    (void)easy;
+    (void)userptr;
+    SSL_CTX_set_info_callback(sslctx, set_other_host);
+    return CURLE_OK;
+}
+
+static void host_changed_under_certpin(void **state)
+{
+    /* www.example.com's entry accepts the rogue chain; api.example.com's does not. */
+    static const policy_spec lax_www = {
+        .entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}},
+                    {.host = "www.example.com", .pins = {"CA2_INT", "BACKUP"}}}};
+    http_server_opts o = {.id = ID_ROGUE};
+    http_server *s = http_server_start(&o);
+    CURL *easy = test_easy("trust-both.pem", 0);
+    certpin_ctx *pin = test_ctx(&lax_www);
+    certpin_curl *pc = test_attach(easy, pin);
+    http_server_stats st;
+    xfer x;
+    (void)state;
+    test_map_host(easy, API, http_server_port(s), 0);
+    assert_int_equal(certpin_curl_set_ssl_ctx_function(pc, other_host_ctx, NULL), CERTPIN_OK);
+    test_perform(easy, test_url(API, http_server_port(s), "/data"), &x);
+    http_server_stats_get(s, &st);
+    assert_int_equal(st.handshakes, 1); /* accepted, under www.example.com's entry... */
+    assert_int_equal(x.rc, CURLE_ABORTED_BY_CALLBACK); /* ...but not for api.example.com */
+    assert_int_equal(test_verdict(pc), CERTPIN_REJECTED_ERROR);
+    assert_non_null(strstr(test_reason(pc), "another host (www.example.com)"));
+    assert_int_equal(st.app_bytes, 0);
+    test_easy_free(easy);
+    certpin_curl_free(pc);
+    certpin_ctx_free(pin);
+    http_server_stop(s);
+}
+
 /* ---- lifetime and misuse -------------------------------------------------------------------- */
 
 static void freed_attachment_refuses(void **state)
@@ -525,6 +575,7 @@ int main(void)
         cmocka_unit_test(app_functions_chained),
         cmocka_unit_test(app_ssl_ctx_error_fails),
         cmocka_unit_test(ssl_ctx_function_replaced),
+        cmocka_unit_test(host_changed_under_certpin),
         cmocka_unit_test(freed_attachment_refuses),
         cmocka_unit_test(detach_unpins),
         cmocka_unit_test(duplicated_handle),
