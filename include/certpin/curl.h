@@ -36,7 +36,8 @@
  *
  * What a pinned handle refuses (the transfer fails before any request byte is sent):
  *   - a pin failure (any rejected verdict): curl returns CURLE_PEER_FAILED_VERIFICATION, as for
- *     any certificate problem; certpin_curl_result() tells it apart and explains it;
+ *     any certificate problem (inside an HTTPS proxy's tunnel curl 7.88 reports every certificate
+ *     failure as CURLE_SSL_CONNECT_ERROR); certpin_curl_result() tells it apart and explains it;
  *   - CURLOPT_SSL_VERIFYPEER off: pinning narrows verification, it never runs without it
  *     (CURLE_SSL_CONNECT_ERROR, the result says why). With CURLOPT_SSL_VERIFYHOST off, OpenSSL
  *     still verifies the host name for certpin;

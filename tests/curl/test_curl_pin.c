@@ -210,7 +210,7 @@ static void verifypeer_off(void **state)
             (void)curl_easy_setopt(f.easy, CURLOPT_SSL_VERIFYPEER, 0L);
             test_perform(f.easy, api_url(&f), &x);
             http_server_stats_get(f.server, &st);
-            assert_int_not_equal(x.rc, CURLE_OK);
+            assert_int_equal(x.rc, CURLE_SSL_CONNECT_ERROR);
             assert_int_equal(test_verdict(f.pc), CERTPIN_REJECTED_ERROR);
             assert_non_null(strstr(test_reason(f.pc), "CURLOPT_SSL_VERIFYPEER"));
             assert_int_equal(st.connections, 1);
