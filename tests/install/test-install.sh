@@ -11,7 +11,8 @@ ok() { echo "ok: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
 
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-for f in bin/certpin include/certpin/certpin.h include/certpin/openssl.h share/man/man1/certpin.1; do
+for f in bin/certpin include/certpin/certpin.h include/certpin/openssl.h include/certpin/curl.h \
+  share/man/man1/certpin.1; do
   [[ -e $tmp/prefix/$f ]] && ok "installed $f" || bad "missing $f"
 done
 libdir=$(ls -d "$tmp"/prefix/lib*/ | head -1)
@@ -27,6 +28,12 @@ PKG_CONFIG_PATH=$libdir/pkgconfig cc -o "$tmp/pc" "$src/tests/install/consumer/c
   $(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs certpin) &&
   out=$(LD_LIBRARY_PATH=$libdir "$tmp/pc") && [[ $out == certpin\ * ]] &&
   ok "pkg-config consumer: $out" || bad "pkg-config consumer"
+
+# The libcurl integration's header compiles against the installed tree, and its symbols link.
+PKG_CONFIG_PATH=$libdir/pkgconfig cc -o "$tmp/curl" "$src/tests/install/consumer/curl_consumer.c" \
+  $(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs certpin libcurl) &&
+  out=$(LD_LIBRARY_PATH=$libdir "$tmp/curl") && [[ $out == "certpin_curl_attach: 0" ]] &&
+  ok "libcurl consumer: $out" || bad "libcurl consumer"
 
 LD_LIBRARY_PATH=$libdir "$tmp/prefix/bin/certpin" --version >/dev/null && ok "installed certpin runs" ||
   bad "installed certpin does not run"
