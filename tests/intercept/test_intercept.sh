@@ -6,12 +6,14 @@
 # captures nothing. The legit server behind none of that is accepted, pinned at the leaf, the
 # issuing CA and the root.
 #
-# Environment (set by ctest): CERTPIN, CERTPIN_TEST_PKI, OPENSSL_CLIENT (examples/openssl_client).
+# Environment (set by ctest): CERTPIN, CERTPIN_TEST_PKI, OPENSSL_CLIENT (examples/openssl_client),
+# CURL_CLIENT (examples/curl_client: libcurl with certpin_curl_attach).
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/lib.sh"
 trap 'intercept_stop_all; rm -rf "$tmp"' EXIT
 
 : "${OPENSSL_CLIENT:?set OPENSSL_CLIENT to examples/openssl_client}"
+: "${CURL_CLIENT:?set CURL_CLIENT to examples/curl_client}"
 for tool in mitmdump curl python3; do
     if ! command -v "$tool" >/dev/null; then
         echo "SKIP: $tool is not installed (scripts/install-deps.sh installs it)"
@@ -65,12 +67,37 @@ expect "reverse proxy, certpin (OpenSSL adapter): refused" rc=1 "out=certpin: re
 check "reverse proxy, certpin: the proxy captured nothing" captured_nothing
 check "reverse proxy, certpin: nothing reached the API" test ! -s "$scene/legit.requests"
 
+reset_logs
+expect "reverse proxy, certpin (libcurl): refused" rc=1 "err=pin check failed for api.example.com" -- \
+    "$CURL_CLIENT" "$tmp/pin-int.json" "$scene/trust-device.pem" \
+    "https://api.example.com:$mitm_port/v1/account" "$key" 127.0.0.1
+check "reverse proxy, certpin (libcurl): the proxy captured nothing" captured_nothing
+check "reverse proxy, certpin (libcurl): nothing reached the API" test ! -s "$scene/legit.requests"
+
+# ---- mitmproxy as a regular proxy: the one the device was configured to use -------------------
+intercept_start_mitm regular || exit 1
+reset_logs
+expect "regular proxy, no pinning: the request gets through" rc=0 'out="account"' -- \
+    env https_proxy="http://127.0.0.1:$mitm_port" curl -sS --max-time 20 \
+    --cacert "$scene/trust-device.pem" -H "X-API-Key: $key" \
+    "https://api.example.com:$legit_port/v1/account"
+check "regular proxy, no pinning: the proxy captured the API key" grep -qF "X-API-Key: $key" "$captured"
+reset_logs
+expect "regular proxy, certpin (libcurl): refused" rc=1 "err=pin check failed for api.example.com" -- \
+    env https_proxy="http://127.0.0.1:$mitm_port" "$CURL_CLIENT" "$tmp/pin-int.json" \
+    "$scene/trust-device.pem" "https://api.example.com:$legit_port/v1/account" "$key"
+check "regular proxy, certpin (libcurl): the proxy captured nothing" captured_nothing
+check "regular proxy, certpin (libcurl): nothing reached the API" test ! -s "$scene/legit.requests"
+
 # ---- the legit server, directly: accepted, pinned at the leaf, the issuing CA, the root ---------
 for at in leaf int root; do
     expect "direct, pinned at the $at: accepted" rc=0 "out=certpin: accepted-pinned" "out=server: HTTP/1.1" -- \
         "$OPENSSL_CLIENT" "$tmp/pin-$at.json" "$scene/trust-device.pem" api.example.com 127.0.0.1 "$legit_port"
 done
-check "direct: the requests reached the API" grep -q "GET /" "$scene/legit.requests"
+expect "direct, certpin (libcurl): accepted, the API answers" rc=0 'out="account"' -- \
+    "$CURL_CLIENT" "$tmp/pin-int.json" "$scene/trust-device.pem" \
+    "https://api.example.com:$legit_port/v1/account" "$key" 127.0.0.1
+check "direct: the requests reached the API" grep -q "key=right" "$scene/legit.requests"
 check "direct: the proxy saw none of them" captured_nothing
 
 finish
