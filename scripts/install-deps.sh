@@ -14,6 +14,7 @@ pkgs=(
   libnghttp2-dev                           # the libcurl tests' HTTP/2 server
   python3 procps ca-certificates           # test scripts: JSON checks, process control
   curl mitmproxy                           # the interception suite and the demonstration
+  valgrind                                 # CI: the tests under memcheck
 )
 missing=()
 for p in "${pkgs[@]}"; do
