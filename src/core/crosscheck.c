@@ -95,9 +95,8 @@ static int on_number(void *ctx, const char *s, size_t len)
     }
     if (json_is_real(v)) {
         double d = strtod(text, &end);
-        /* the same conversion jansson makes (strtod): the same bits */
-        return (*end == '\0' && memcmp(&d, &(double){json_real_value(v)}, sizeof(d)) == 0) ? 1
-                                                                                           : fail(w);
+        /* the same conversion jansson makes (strtod): the same value */
+        return (*end == '\0' && d == json_real_value(v)) ? 1 : fail(w);
     }
     return fail(w);
 }
