@@ -27,7 +27,8 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAIL = 1,      /* pin: a file failed; lint: errors; check: rejected by the policy */
     CLI_EXIT_USAGE = 2,     /* bad command line, unreadable input; check: policy error */
-    CLI_EXIT_UNVERIFIED = 3 /* check: the chain failed OpenSSL's own verification */
+    CLI_EXIT_UNVERIFIED = 3 /* check: the chain failed OpenSSL's own verification, or the
+                               connection failed (network, TLS) before a pin decision */
 };
 
 /* The subcommands: argv[0] is the subcommand's name. */
