@@ -27,7 +27,7 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAIL = 1,      /* pin: a file failed; lint: errors; check: rejected by the policy */
     CLI_EXIT_USAGE = 2,     /* bad command line, unreadable input; check: policy error */
-    CLI_EXIT_UNVERIFIED = 3 /* check: the chain failed OpenSSL's own verification, or the
+    CLI_EXIT_UNVERIFIED = 3 /* check, probe: the chain failed OpenSSL's own verification, or the
                                connection failed (network, TLS) before a pin decision */
 };
 
@@ -35,11 +35,13 @@ enum {
 int cli_cmd_pin(int argc, char **argv);
 int cli_cmd_lint(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);
+int cli_cmd_probe(int argc, char **argv);
 
 /* Their help texts, printed by `certpin CMD --help` and `certpin help CMD`. */
 void cli_help_pin(FILE *out);
 void cli_help_lint(FILE *out);
 void cli_help_check(FILE *out);
+void cli_help_probe(FILE *out);
 
 /* ---- messages ------------------------------------------------------------------------------ */
 

@@ -27,7 +27,7 @@ fi
 # ---- every option of every subcommand is in the man page --------------------------------------
 # mentions OPTION: the man page names OPTION (written \-\-name in roff).
 mentions() { grep -qF -- "$(sed 's/-/\\-/g' <<<"$1")" "$man"; }
-for cmd in pin lint check; do
+for cmd in pin lint check probe; do
     check "certpin.1 describes certpin $cmd" grep -qF "certpin $cmd" "$man"
     opts=$("$c" "$cmd" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u)
     check "certpin $cmd --help lists options" test -n "$opts"
@@ -69,6 +69,9 @@ live=(--cafile "$pki/trust-both.pem" --connect)
     "$c" check --json --policy "$p" "${live[@]}" "127.0.0.1:${port[alert]}" api.example.com
     "$c" check --json --policy "$p" --cafile "$pki/trust-both.pem" "127.0.0.1:${port[legit]}" \
         "127.0.0.1:${port[rogue]}" "127.0.0.1:$closed"
+    "$c" probe --json "${live[@]}" "127.0.0.1:${port[legit]}" --backup "$pki/backup.pub" api.example.com
+    "$c" probe --json --cafile "$pki/trust-ca1.pem" "127.0.0.1:${port[rogue]}"
+    "$c" probe --json --cafile "$pki/trust-ca1.pem" "127.0.0.1:$closed"
 } >"$tmp/all.json" 2>/dev/null
 keys=$(python3 - "$tmp/all.json" <<'PY'
 import json, sys
@@ -96,7 +99,7 @@ while i < len(text):
 print("\n".join(sorted(keys)))
 PY
 )
-check "the JSON outputs have fields" test "$(wc -l <<<"$keys")" -gt 30
+check "the JSON outputs have fields" test "$(wc -l <<<"$keys")" -gt 50
 for k in $keys; do
     check "json-output.md documents the field $k" grep -qF "\`$k\`" "$md"
 done
