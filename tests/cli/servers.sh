@@ -8,8 +8,8 @@
 #   full NAME                 a TCP listener whose queue is full (it never accepts, and fills it
 #                             itself): a connection to it times out before TCP completes
 #   plain NAME MODE           a TCP server that is no TLS server (python3): MODE http answers
-#                             anything with an HTTP error, MODE close closes every connection at
-#                             once; sets port[NAME]
+#                             anything with an HTTP error, MODE close closes every connection as
+#                             soon as it has read what the client sent; sets port[NAME]
 #   closed_port               prints a port of 127.0.0.1 on which nothing listens
 #
 # Every process runs under `timeout` (it stops by itself) and is killed when the script exits.
@@ -135,13 +135,13 @@ s.listen(16)
 print(s.getsockname()[1], flush=True)
 while True:
     c = s.accept()[0]
-    if sys.argv[1] == "http":
-        c.settimeout(5)
-        try:
-            c.recv(4096)
+    c.settimeout(5)
+    try:
+        c.recv(4096)  # read the ClientHello first, so that closing sends FIN rather than RST
+        if sys.argv[1] == "http":
             c.sendall(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-        except OSError:
-            pass
+    except OSError:
+        pass
     c.close()
 ' "$mode" >"$log" 2>&1 &
     server_pids+=($!)

@@ -246,9 +246,11 @@ expect "unknown name under -servername_fatal: TLS alert 112 before any certifica
 expect "an HTTP server, not TLS: in words, exit 3" rc=3 \
     "out=not checked: the server 127.0.0.1 port ${port[http]} does not speak TLS" \
     -- "$c" check --policy "$p/pin-int.json" "${ca1[@]}" "127.0.0.1:${port[http]}"
+# (Closed, or reset when the close overtakes what the client sent: both are said in words.)
 expect "a server that hangs up at once: in words, exit 3" rc=3 \
-    "out=not checked: the server 127.0.0.1 port ${port[hangup]} closed the connection during the TLS handshake without a TLS alert" \
+    "out=not checked: the server 127.0.0.1 port ${port[hangup]} " "out= the connection during the TLS handshake" \
     -- "$c" check --policy "$p/pin-int.json" "${ca1[@]}" "127.0.0.1:${port[hangup]}"
+check "a server that hangs up: closed or reset" grep -qE "port ${port[hangup]} (closed|reset) the connection" <<<"$out"
 expect "--json: the alert as failure {code, alert, alert_name}" rc=3 \
     -- "$c" check --json --policy "$p/pin-int.json" "${ca1[@]}" "127.0.0.1:${port[clientcert12]}"
 check "--json alert fields" test "$(json_get 'd["failure"]["code"], d["failure"]["alert"], d["failure"]["alert_name"], d["exit"], d["accepted"], d["verdict"]' <<<"$out")" \
