@@ -16,7 +16,10 @@ static const command commands[] = {
     {"pin", cli_cmd_pin, cli_help_pin, "print the pins of certificates, keys and CSRs"},
     {"lint", cli_cmd_lint, cli_help_lint,
      "check a policy file; explain which entry decides a host"},
-    {"check", cli_cmd_check, cli_help_check, "verify a chain for a host, then apply a policy"},
+    {"check", cli_cmd_check, cli_help_check,
+     "connect to hosts (or read a chain) and apply a policy"},
+    {"probe", cli_cmd_probe, cli_help_probe,
+     "show a server's chains and propose a policy entry"},
 };
 
 static void usage(FILE *out)

@@ -319,6 +319,11 @@ int cli_parse_time(const char *cmd, const char *text, int64_t *out)
     return CLI_EXIT_OK;
 }
 
+void cli_copy(char *dst, const char *src, size_t dst_len)
+{
+    (void)snprintf(dst, dst_len, "%s", src);
+}
+
 const char *cli_match_name(certpin_match match)
 {
     switch (match) {

@@ -4,11 +4,11 @@
 
 c=$CERTPIN
 
-expect "--help: every subcommand listed" rc=0 "out=Usage: certpin COMMAND" "out=pin" "out=lint" "out=check" \
+expect "--help: every subcommand listed" rc=0 "out=Usage: certpin COMMAND" "out=pin" "out=lint" "out=check" "out=probe" \
     -- "$c" --help
 expect "-h" rc=0 "out=Usage: certpin COMMAND" -- "$c" -h
 expect "help" rc=0 "out=Usage: certpin COMMAND" -- "$c" help
-for cmd in pin lint check; do
+for cmd in pin lint check probe; do
     expect "$cmd --help" rc=0 "out=Usage: certpin $cmd" "out=Exit status" "noerr=certpin" -- "$c" "$cmd" --help
     expect "$cmd -h" rc=0 "out=Usage: certpin $cmd" -- "$c" "$cmd" -h
     expect "help $cmd (the same text)" rc=0 "out=Usage: certpin $cmd" -- "$c" help "$cmd"
