@@ -670,8 +670,8 @@ static json_t *failure_json(const outcome *o)
                          "unpinned hosts");
     }
     obj = json_pack("{s:s, s:o}", "code", cli_failure_code(f), "message",
-                    cli_json_string(o->conn->message));
-    if (obj != NULL && f == CLI_FAILURE_TLS_ALERT) {
+                    cli_json_string(o->conn != NULL ? o->conn->message : ""));
+    if (obj != NULL && o->conn != NULL && f == CLI_FAILURE_TLS_ALERT) {
         (void)json_object_set_new(obj, "alert", json_integer(o->conn->alert));
         (void)json_object_set_new(obj, "alert_name",
                                   json_string(cli_alert_name(o->conn->alert)));
@@ -922,7 +922,7 @@ static int run_live(const check_opts *o, certpin_policy *policy)
 
     memset(&run, 0, sizeof(run));
     run.opts = o;
-    run.hosts = calloc(o->host_count, sizeof(*run.hosts));
+    run.hosts = calloc(o->host_count > 0 ? o->host_count : 1, sizeof(*run.hosts));
     if (run.hosts == NULL) {
         cli_error("out of memory");
         return CLI_EXIT_USAGE;
@@ -991,6 +991,9 @@ int cli_cmd_check(int argc, char **argv)
     if (rc != CLI_EXIT_OK) {
         return rc < 0 ? CLI_EXIT_OK : rc;
     }
+    if (o.host_count == 0 || o.hosts == NULL) {
+        return cli_usage_error("check", "no HOST given");
+    }
     if (o.chain != NULL) {
         certpin_error err;
         memset(&err, 0, sizeof(err));
@@ -1003,9 +1006,6 @@ int cli_cmd_check(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     rc = o.chain != NULL ? run_offline(&o, policy, canonical) : run_live(&o, policy);
-    if (fflush(stdout) != 0) {
-        cli_error("cannot write the output");
-    }
     certpin_policy_free(policy);
     return rc;
 }

@@ -477,7 +477,7 @@ static json_t *probe_json(const probe *pr, json_t *warning_list)
     }
     (void)json_object_set_new(obj, "host", cli_json_string(pr->target.arg));
     (void)json_object_set_new(obj, "canonical_host", cli_json_string(pr->target.host));
-    (void)json_object_set_new(obj, "port", json_integer(atoi(pr->target.port)));
+    (void)json_object_set_new(obj, "port", json_integer(strtol(pr->target.port, NULL, 10)));
     (void)json_object_set_new(obj, "connect", pr->opts->connect != NULL
                                                   ? cli_json_string(pr->opts->connect)
                                                   : json_null());
@@ -596,9 +596,6 @@ int cli_cmd_probe(int argc, char **argv)
         }
     }
     json_decref(warning_list);
-    if (fflush(stdout) != 0) {
-        cli_error("cannot write the output");
-    }
     cli_conn_close(&pr.conn);
     cli_items_free(&pr.backup);
     SSL_CTX_free(ssl_ctx);

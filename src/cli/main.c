@@ -1,4 +1,5 @@
 /* certpin: the command-line tool. Dispatches to one file per subcommand (cmd_*.c). */
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -83,7 +84,21 @@ static int version(void)
     return CLI_EXIT_OK;
 }
 
+/* The subcommand's exit status, or a failure when its output could not be written (a full disk,
+ * a closed pipe): the command's output is checked once, here, rather than at every print. */
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    int rc = run(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write the output: %s", strerror(errno));
+        return rc == CLI_EXIT_OK ? CLI_EXIT_USAGE : rc;
+    }
+    return rc;
+}
+
+static int run(int argc, char **argv)
 {
     const command *cmd;
     const char *name;

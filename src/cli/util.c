@@ -130,7 +130,7 @@ const char *cli_input_name(const char *path)
 
 static int read_stream(FILE *f, const char *name, unsigned char **buf, size_t *len)
 {
-    size_t cap = 64 * 1024;
+    size_t cap = (size_t)64 * 1024;
     size_t used = 0;
     unsigned char *data = malloc(cap + 1);
 

@@ -35,4 +35,13 @@ expect "help for an unknown subcommand: exit 2" rc=2 "err=unknown command 'frobn
 expect "--version with an argument: exit 2" rc=2 "err=--version" -- "$c" --version pin
 expect "subcommand names are case-sensitive" rc=2 "err=unknown command 'PIN'" -- "$c" PIN
 
+# Output that cannot be written is an error, not a silent success (twin: the same to a file).
+if [ -w /dev/full ]; then
+    expect "pin to a full disk: exit 2, said" rc=2 "err=cannot write the output" -- \
+        bash -c '"$0" pin "$1" >/dev/full' "$c" "$pki/leaf.pem"
+    expect "lint to a full disk: exit 2, said" rc=2 "err=cannot write the output" -- \
+        bash -c '"$0" lint --explain api.example.com "$1" >/dev/full' "$c" "$here/../unit/policies/identity-pretty.json"
+fi
+expect "pin to a file: exit 0" rc=0 -- bash -c '"$0" pin "$1" >"$2"' "$c" "$pki/leaf.pem" "$tmp/out"
+
 finish
