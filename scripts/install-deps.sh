@@ -11,9 +11,13 @@ pkgs=(
   libyajl-dev                              # locating JSON paths for messages (see README)
   libidn2-dev                              # IDNA2008 host names
   libpsl-dev publicsuffix                  # the public suffix list
+  libcurl4-openssl-dev                     # the libcurl integration (libcurl's OpenSSL backend)
   libcmocka-dev                            # unit tests
+  libnghttp2-dev                           # the libcurl tests' HTTP/2 server
   python3 procps ca-certificates           # test scripts: JSON checks, process control
   curl mitmproxy                           # the interception suite and the demonstration
+  valgrind                                 # CI: the tests under memcheck
+  cppcheck clang-tidy clang-format         # CI: static analysis and formatting
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -31,6 +31,7 @@ if [[ $flavor != openssl ]]; then
   forbid libcrypto.so "OpenSSL outside the openssl flavour"
 fi
 has_adapter openssl && want libssl.so "the OpenSSL adapter"
+has_adapter curl && want libcurl.so "the libcurl integration"
 if has_adapter mbedtls; then
   want libmbedtls.so "the mbedTLS adapter"
 elif [[ $flavor != mbedtls ]]; then

@@ -16,6 +16,7 @@
 
 #include "certpin/openssl.h"
 #include "private/error.h"
+#include "private/openssl.h"
 #include "private/result.h"
 #include "private/safety.h"
 
@@ -44,6 +45,8 @@ typedef struct conn_state {
     certpin_result *result;
     certpin_ctx *pin;   /* certpin_openssl_attach's override, or NULL */
     int checkpoint;     /* the SSL was made after its SSL_CTX was prepared: it has the checkpoint */
+    int port;           /* the port for reports, set by an integration; 0: the socket's */
+    char *refusal;      /* set by an integration: refuse the connection with this reason */
 } conn_state;
 
 /* What an accepted full handshake leaves on its SSL_SESSION: resuming the session skips the
@@ -99,6 +102,7 @@ static void conn_state_destroy(conn_state *st)
     if (st != NULL && (void *)st != (void *)&born_prepared) {
         certpin_result_free(st->result);
         certpin_ctx_free(st->pin);
+        free(st->refusal);
         free(st);
     }
 }
@@ -140,6 +144,14 @@ static int conn_state_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void *
     }
     dst->pin = certpin_ctx_ref(src->pin);
     dst->checkpoint = src->checkpoint;
+    dst->port = src->port;
+    if (src->refusal != NULL) {
+        dst->refusal = strdup(src->refusal);
+        if (dst->refusal == NULL) {
+            conn_state_destroy(dst);
+            return 0;
+        }
+    }
     *from_d = dst;
     return 1;
 }
@@ -294,12 +306,18 @@ static int asked_host(X509_VERIFY_PARAM *param, char host[ASKED_HOST_MAX], char 
     return ok;
 }
 
-/* The peer's port, for reports; 0 when the SSL is not on a socket. */
-static int peer_port(const SSL *ssl)
+/* The peer's port, for reports: the one an integration set, else the socket's; 0 when the SSL is
+ * not on a socket. */
+static int peer_port(SSL *ssl)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    int fd = SSL_get_fd(ssl);
+    conn_state *st = conn_get(ssl, 0);
+    int fd;
+    if (st != NULL && st->port > 0) {
+        return st->port;
+    }
+    fd = SSL_get_fd(ssl);
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
         return 0;
     }
@@ -620,6 +638,12 @@ static int verify_callback(X509_STORE_CTX *sctx, void *arg)
         fail_handshake(ssl, sctx);
         return 0;
     }
+    if (st->refusal != NULL) {
+        /* The checkpoint refused the ClientHello already; this is a second line. */
+        cp_result_set_error(st->result, NULL, peer_port(ssl), st->refusal);
+        fail_handshake(ssl, sctx);
+        return 0;
+    }
     status = verify_and_check(pin, sctx, SSL_get0_param(ssl), peer_port(ssl), st->result);
     if (status != CERTPIN_OK || !certpin_verdict_accepted(certpin_result_verdict(st->result))) {
         fail_handshake(ssl, sctx);
@@ -630,9 +654,10 @@ static int verify_callback(X509_STORE_CTX *sctx, void *arg)
 }
 
 /* Decides whether sess may be offered on ssl: only a session certpin accepted under the current
- * policy for the host this connection asks for. Sets result either way. */
+ * policy for the host this connection asks for. Sets result either way; reports a refusal when
+ * report is set. */
 static int resumption_allowed(certpin_ctx *pin, SSL *ssl, const SSL_SESSION *sess,
-                              certpin_result *result)
+                              certpin_result *result, int report)
 {
     static const char refuse[] = "not resumed; drop it and connect again for a full handshake";
     certpin_policy *policy = certpin_ctx_get_policy(pin);
@@ -683,7 +708,7 @@ static int resumption_allowed(certpin_ctx *pin, SSL *ssl, const SSL_SESSION *ses
         cp_result_set_resumed(result, policy, canonical, port, tag->verdict);
         allowed = 1;
     }
-    if (!allowed) {
+    if (!allowed && report) {
         conn.host = certpin_result_host(result);
         cp_ctx_report(pin, &conn, result);
     }
@@ -718,6 +743,15 @@ static int client_hello_checkpoint(SSL *ssl, unsigned int ext_type, unsigned int
         *al = SSL_AD_INTERNAL_ERROR;
         return -1;
     }
+    if (st->refusal != NULL) {
+        certpin_conn conn;
+        memset(&conn, 0, sizeof(conn));
+        conn.port = peer_port(ssl);
+        cp_result_set_error(st->result, NULL, conn.port, st->refusal);
+        cp_ctx_report(pin, &conn, st->result);
+        *al = SSL_AD_INTERNAL_ERROR;
+        return -1;
+    }
     /* By now OpenSSL has replaced a session it will not offer (not resumable, wrong version)
      * with a fresh one, so this is the session the ClientHello would carry. */
     sess = SSL_get_session(ssl);
@@ -725,7 +759,7 @@ static int client_hello_checkpoint(SSL *ssl, unsigned int ext_type, unsigned int
         certpin_result_reset(st->result);
         return 0;
     }
-    if (resumption_allowed(pin, ssl, sess, st->result)) {
+    if (resumption_allowed(pin, ssl, sess, st->result, 1)) {
         return 0; /* should the server decline, the full handshake's check overwrites the result */
     }
     *al = SSL_AD_INTERNAL_ERROR;
@@ -775,6 +809,46 @@ certpin_status certpin_openssl_attach(SSL *ssl, certpin_ctx *pin)
     certpin_ctx_free(st->pin);
     st->pin = pin;
     return CERTPIN_OK;
+}
+
+certpin_status cp_openssl_attach_conn(SSL *ssl, certpin_ctx *pin, int port, const char *refusal)
+{
+    conn_state *st;
+    char *copy = NULL;
+    CP_ENSURE(port >= 0, CERTPIN_E_ARG);
+    if (refusal != NULL) {
+        copy = strdup(refusal);
+        CP_ENSURE_REF(copy, CERTPIN_E_NOMEM);
+    }
+    if (certpin_openssl_attach(ssl, pin) != CERTPIN_OK || (st = conn_get(ssl, 0)) == NULL) {
+        free(copy);
+        return CERTPIN_E_ARG;
+    }
+    st->port = port;
+    free(st->refusal);
+    st->refusal = copy;
+    return CERTPIN_OK;
+}
+
+int cp_openssl_session_resumable(SSL *ssl, const SSL_SESSION *sess)
+{
+    certpin_ctx *pin;
+    certpin_result *scratch;
+    int ok;
+    if (ssl == NULL || sess == NULL || !indexes_ready()) {
+        return 0;
+    }
+    pin = pin_for(ssl);
+    if (pin == NULL) {
+        return 0;
+    }
+    scratch = certpin_result_new();
+    if (scratch == NULL) {
+        return 0;
+    }
+    ok = resumption_allowed(pin, ssl, sess, scratch, 0);
+    certpin_result_free(scratch);
+    return ok;
 }
 
 const certpin_result *certpin_openssl_result(const SSL *ssl)

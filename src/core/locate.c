@@ -11,6 +11,7 @@
 
 #include <yajl/yajl_parse.h>
 
+#include "private/arena.h"
 #include "private/error.h"
 #include "private/policy.h"
 
@@ -49,15 +50,19 @@ static int cmp_want(const void *a, const void *b)
     return strcmp(((const want *)a)->path, ((const want *)b)->path);
 }
 
+/* bsearch's comparison of a path (the key) with a want. */
+static int cmp_path_want(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const want *)elem)->path);
+}
+
 /* Records where the key (is_key) or the value at the current path starts. A finding about a
  * value points at the value; one about an unknown key, at the key. */
 static void mark(locator *l, size_t offset, int is_key)
 {
-    want key;
     want *w;
     size_t i;
-    cp_strlcpy(key.path, l->path, sizeof(key.path));
-    w = bsearch(&key, l->wants, l->n_wants, sizeof(want), cmp_want);
+    w = bsearch(l->path, l->wants, l->n_wants, sizeof(want), cmp_path_want);
     if (w == NULL) {
         return;
     }
@@ -189,19 +194,26 @@ static int to_parent(char *path)
 
 static void locate_pass(locator *l, const char *buf, size_t len)
 {
+    cp_arena arena;
+    yajl_alloc_funcs funcs;
     qsort(l->wants, l->n_wants, sizeof(want), cmp_want);
     l->buf = buf;
     l->last_end = 0;
     l->depth = 0;
     l->path_len = 0;
     l->path[0] = '\0';
-    l->h = yajl_alloc(&callbacks, NULL, l);
+    if (!cp_arena_for_json(&arena, len, MAX_DEPTH)) {
+        return; /* lines are a courtesy: the findings stand without them */
+    }
+    cp_arena_funcs(&arena, &funcs);
+    l->h = yajl_alloc(&callbacks, &funcs, l);
     if (l->h != NULL) {
         (void)yajl_parse(l->h, (const unsigned char *)buf, len);
         (void)yajl_complete_parse(l->h);
         yajl_free(l->h);
         l->h = NULL;
     }
+    cp_arena_release(&arena);
 }
 
 static int cmp_offset(const void *a, const void *b)

@@ -254,7 +254,10 @@ static certpin_status finding(certpin_diags *diags, certpin_error *err, certpin_
     if (sev == CERTPIN_SEV_ERROR && err != NULL && err->status == CERTPIN_OK) {
         (void)cp_error_at(err, status, source, line, 0, path, "%s", msg);
     }
-    return cp_diags_add(diags, sev, source, line, 0, path, code, "%s", msg);
+    if (cp_diags_add(diags, sev, source, line, 0, path, code, "%s", msg) != CERTPIN_OK) {
+        return cp_error(err, CERTPIN_E_NOMEM, "out of memory");
+    }
+    return CERTPIN_OK;
 }
 
 static void sub_path(char *out, size_t cap, const char *path, const char *field, long index)
@@ -270,6 +273,17 @@ static int64_t now_or(int64_t now)
 {
     return now != 0 ? now : (int64_t)time(NULL);
 }
+
+/* In cp_draft_add: records a finding; when it cannot be recorded (out of memory), drops the entry
+ * under construction and returns. */
+#define FINDING(args)                                                                              \
+    do {                                                                                           \
+        certpin_status finding_st_ = finding args;                                                 \
+        if (finding_st_ != CERTPIN_OK) {                                                           \
+            entry_clear(&e);                                                                       \
+            return finding_st_;                                                                    \
+        }                                                                                          \
+    } while (0)
 
 certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const char *path, int line,
                             int strict, int64_t now, const char *source, certpin_diags *diags,
@@ -295,7 +309,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
     memset(&sub, 0, sizeof(sub));
     if (dom == NULL || dom->host == NULL) {
         sub_path(p, sizeof(p), path, "host", -1);
-        CP_GUARD(finding(diags, err, CERTPIN_SEV_ERROR, source, line, p, "missing-host",
+        FINDING((diags, err, CERTPIN_SEV_ERROR, source, line, p, "missing-host",
                          CERTPIN_E_POLICY, "every entry needs a \"host\""));
         return CERTPIN_E_POLICY;
     }
@@ -307,7 +321,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
     sub_path(p, sizeof(p), path, "host", -1);
     if (cp_pattern_parse(dom->host, dom->include_subdomains, base, &e.match, &kind, &sub) !=
         CERTPIN_OK) {
-        CP_GUARD(finding(diags, err, CERTPIN_SEV_ERROR, source, line, p, "bad-host", sub.status,
+        FINDING((diags, err, CERTPIN_SEV_ERROR, source, line, p, "bad-host", sub.status,
                          sub.text));
         bad = 1;
     } else {
@@ -316,7 +330,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
                            "the pattern \"%s%s\" spans the public suffix \"%s\": it would pin "
                            "every site under it; pin your own domain instead",
                            e.match == CERTPIN_MATCH_ONE_LABEL ? "*." : "**.", base, base);
-            CP_GUARD(finding(diags, err, lint_sev, source, line, p, "public-suffix", CERTPIN_E_POLICY,
+            FINDING((diags, err, lint_sev, source, line, p, "public-suffix", CERTPIN_E_POLICY,
                              msg));
             bad |= strict;
         }
@@ -338,7 +352,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
     if (dom->expires != NULL) {
         sub_path(p, sizeof(p), path, "expires", -1);
         if (certpin_time_parse(dom->expires, &e.expires, &sub) != CERTPIN_OK) {
-            CP_GUARD(finding(diags, err, CERTPIN_SEV_ERROR, source, line, p, "bad-time", sub.status,
+            FINDING((diags, err, CERTPIN_SEV_ERROR, source, line, p, "bad-time", sub.status,
                              sub.text));
             bad = 1;
         } else if (e.mode != CERTPIN_MODE_OFF) {
@@ -349,13 +363,13 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
                                e.on_expiry == CERTPIN_ON_EXPIRY_UNPIN
                                    ? "with on_expiry \"unpin\" it is no longer enforced"
                                    : "with on_expiry \"enforce\" it is still enforced");
-                CP_GUARD(finding(diags, err, CERTPIN_SEV_WARNING, source, line, p, "expired",
+                FINDING((diags, err, CERTPIN_SEV_WARNING, source, line, p, "expired",
                                  CERTPIN_OK, msg));
             } else if (left < (int64_t)EXPIRY_WARNING_DAYS * 86400) {
                 (void)snprintf(msg, sizeof(msg),
                                "the entry expires in %lld day(s) (%s): renew the pins and the date",
                                (long long)((left + 86399) / 86400), dom->expires);
-                CP_GUARD(finding(diags, err, CERTPIN_SEV_WARNING, source, line, p, "expires-soon",
+                FINDING((diags, err, CERTPIN_SEV_WARNING, source, line, p, "expires-soon",
                                  CERTPIN_OK, msg));
             }
         }
@@ -375,7 +389,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
         const char *text = is_deny ? dom->deny[k] : dom->pins[k];
         sub_path(p, sizeof(p), path, is_deny ? "deny" : "pins", (long)k);
         if (certpin_pin_parse(text, e.pins[i], &sub) != CERTPIN_OK) {
-            CP_GUARD(finding(diags, err, CERTPIN_SEV_ERROR, source, line, p, "bad-pin", sub.status,
+            FINDING((diags, err, CERTPIN_SEV_ERROR, source, line, p, "bad-pin", sub.status,
                              sub.text));
             bad = 1;
             continue;
@@ -388,14 +402,14 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
             if (is_deny != j_deny) {
                 (void)snprintf(msg, sizeof(msg), "this key is both pinned (%s%spins[%zu]) and "
                                "denied: decide which", path, *path ? "." : "", is_deny ? j : k);
-                CP_GUARD(finding(diags, err, CERTPIN_SEV_ERROR, source, line, p, "pinned-and-denied",
+                FINDING((diags, err, CERTPIN_SEV_ERROR, source, line, p, "pinned-and-denied",
                                  CERTPIN_E_POLICY, msg));
                 bad = 1;
             } else {
                 (void)snprintf(msg, sizeof(msg), "repeats %s%s%s[%zu]: a repeated pin is no backup",
                                path, *path ? "." : "", is_deny ? "deny" : "pins",
                                is_deny ? j - dom->pin_count : j);
-                CP_GUARD(finding(diags, err, CERTPIN_SEV_ERROR, source, line, p, "duplicate-pin",
+                FINDING((diags, err, CERTPIN_SEV_ERROR, source, line, p, "duplicate-pin",
                                  CERTPIN_E_POLICY, msg));
                 bad = 1;
             }
@@ -407,12 +421,12 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
 
     sub_path(p, sizeof(p), path, "pins", -1);
     if (e.mode != CERTPIN_MODE_OFF && dom->pin_count == 0) {
-        CP_GUARD(finding(diags, err, CERTPIN_SEV_ERROR, source, line, p, "no-pins", CERTPIN_E_POLICY,
+        FINDING((diags, err, CERTPIN_SEV_ERROR, source, line, p, "no-pins", CERTPIN_E_POLICY,
                          "an entry that is not \"mode\": \"off\" needs pins: at least two, the "
                          "key in use and a backup (certpin pin KEY)"));
         bad = 1;
     } else if (e.mode == CERTPIN_MODE_ENFORCE && dom->pin_count == 1) {
-        CP_GUARD(finding(diags, err, lint_sev, source, line, p, "too-few-pins", CERTPIN_E_POLICY,
+        FINDING((diags, err, lint_sev, source, line, p, "too-few-pins", CERTPIN_E_POLICY,
                          "an enforced entry needs at least two distinct pins: with one, a lost or "
                          "rotated key locks every client out; add a backup key's pin "
                          "(certpin pin on a key that is not deployed)"));
@@ -420,7 +434,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
     }
     if (e.mode == CERTPIN_MODE_OFF) {
         sub_path(p, sizeof(p), path, "mode", -1);
-        CP_GUARD(finding(diags, err, CERTPIN_SEV_NOTE, source, line, p, "mode-off", CERTPIN_OK,
+        FINDING((diags, err, CERTPIN_SEV_NOTE, source, line, p, "mode-off", CERTPIN_OK,
                          "explicitly unpinned (mode \"off\"): names it matches are not pinned"));
     }
 

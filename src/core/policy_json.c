@@ -12,7 +12,7 @@
 #include "private/policy.h"
 #include "private/safety.h"
 
-#define MAX_POLICY_BYTES (256u * 1024u * 1024u)
+#define MAX_POLICY_BYTES ((size_t)256 * 1024 * 1024)
 
 typedef struct loader {
     const char *source;
@@ -424,15 +424,16 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
         dom.on_expiry = (certpin_on_expiry)on_expiry;
         dom.pins = pins;
         dom.deny = deny;
+        size_t errors_before = certpin_diags_errors(l->found);
+        certpin_status st;
         memset(&err, 0, sizeof(err));
-        if (cp_draft_add(d, &dom, path, 0, l->strict, l->now, l->source, l->found, &err) !=
-            CERTPIN_OK) {
-            if (err.status == CERTPIN_E_NOMEM) {
-                l->nomem = 1;
-            }
-            if (l->first == CERTPIN_OK) {
-                l->first = err.status != CERTPIN_OK ? err.status : CERTPIN_E_POLICY;
-            }
+        st = cp_draft_add(d, &dom, path, 0, l->strict, l->now, l->source, l->found, &err);
+        if (st != CERTPIN_OK && certpin_diags_errors(l->found) == errors_before) {
+            /* refused without a finding (a finding that could not be recorded): never let the
+             * entry go missing from a policy that loads */
+            l->nomem = 1;
+        } else if (st != CERTPIN_OK && l->first == CERTPIN_OK) {
+            l->first = err.status != CERTPIN_OK ? err.status : CERTPIN_E_POLICY;
         }
     }
     free(pins);
@@ -529,6 +530,7 @@ certpin_policy *certpin_policy_load_buffer(const char *buf, size_t len, const ch
     cp_policy_draft d;
     json_error_t jerr;
     json_t *root;
+    const char *nul;
     certpin_policy *policy = NULL;
     certpin_diags *warnings = NULL;
 
@@ -549,6 +551,24 @@ certpin_policy *certpin_policy_load_buffer(const char *buf, size_t len, const ch
         return NULL;
     }
     cp_draft_init(&d);
+    nul = memchr(buf, '\0', len);
+    if (nul != NULL) {
+        /* jansson skips NUL bytes between tokens (and yajl refuses them): a policy is text, and
+         * one that holds a NUL byte is refused with its place, before either parser sees it */
+        int line = 1;
+        int column = 1;
+        const char *q;
+        for (q = buf; q < nul; q++) {
+            line += *q == '\n';
+            column = *q == '\n' ? 1 : column + 1;
+        }
+        (void)cp_error_at(err, CERTPIN_E_SYNTAX, l.source, line, column, "",
+                          "a NUL byte: a policy is JSON text; is this the right file?");
+        (void)cp_diags_add(l.found, CERTPIN_SEV_ERROR, l.source, line, column, "", "syntax",
+                           "a NUL byte: a policy is JSON text; is this the right file?");
+        root = NULL;
+        goto out;
+    }
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         enum json_error_code code = json_error_code(&jerr);
@@ -561,9 +581,25 @@ certpin_policy *certpin_policy_load_buffer(const char *buf, size_t len, const ch
                            dup ? ": a key may appear only once in an object" : "");
         goto out;
     }
+    if (!cp_json_crosscheck(buf, len, root)) {
+        /* jansson and yajl read the text differently: only a failed allocation inside one of
+         * them does that (see crosscheck.c). Never load what may not be what was written. */
+        (void)cp_error_at(err, CERTPIN_E_NOMEM, l.source, 0, 0, "",
+                          "the policy could not be read reliably (out of memory?): refused");
+        (void)cp_diags_add(l.found, CERTPIN_SEV_ERROR, l.source, 0, 0, "", "read-mismatch",
+                           "the policy could not be read reliably (out of memory?): refused");
+        goto out;
+    }
     load_root(&l, &d, root);
     if (l.nomem) {
         (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (certpin_diags_errors(l.found) == 0 &&
+        json_array_size(json_object_get(root, "domains")) != d.count) {
+        /* cannot happen: an entry left out without an error */
+        (void)cp_error(err, CERTPIN_E_INTERNAL,
+                       "an entry of the policy was lost while loading: refused");
         goto out;
     }
     if (certpin_diags_errors(l.found) == 0) {
@@ -655,7 +691,7 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
                 free(buf);
                 (void)fclose(f);
                 io_failure(path, opts, err, CERTPIN_E_IO,
-                           "the policy file is larger than %u MiB: not a policy",
+                           "the policy file is larger than %zu MiB: not a policy",
                            MAX_POLICY_BYTES >> 20);
                 return NULL;
             }

@@ -129,6 +129,19 @@ void cp_result_set_resumed(certpin_result *r, certpin_policy *policy, const char
     }
 }
 
+void cp_result_copy(certpin_result *dst, const certpin_result *src)
+{
+    char *explanation;
+    if (dst == src) {
+        return;
+    }
+    certpin_result_reset(dst);
+    explanation = dst->explanation; /* NULL after the reset; the copy makes its own on demand */
+    memcpy(dst, src, sizeof(*dst));
+    dst->explanation = explanation;
+    dst->policy = certpin_policy_ref(src->policy);
+}
+
 /* ---- explanations ------------------------------------------------------------------------- */
 
 typedef struct sb {

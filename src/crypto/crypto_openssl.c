@@ -1,11 +1,16 @@
 /* The OpenSSL crypto backend: SHA-256 from EVP with the digest fetched once (from the
  * application's OSSL_LIB_CTX and property query when it gave one) and one reused EVP_MD_CTX per
- * thread, so a check allocates nothing; base64 from EVP_EncodeBlock/EVP_DecodeBlock. */
+ * thread, so a check allocates nothing; base64 from EVP_EncodeBlock/EVP_DecodeBlock.
+ *
+ * What fails here is reported by status only: the errors OpenSSL queued for it are popped
+ * (ERR_set_mark / ERR_pop_to_mark), so that certpin, which runs inside the application's
+ * handshakes, never leaves an error on the thread's queue for SSL_get_error to find. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "certpin/crypto_openssl.h"
@@ -100,7 +105,7 @@ static EVP_MD_CTX *thread_ctx(void)
     return c;
 }
 
-certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32])
+static certpin_status sha256_once(const unsigned char *data, size_t len, unsigned char out[32])
 {
     const EVP_MD *md = get_md();
     EVP_MD_CTX *c = thread_ctx();
@@ -116,7 +121,16 @@ certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char ou
     return CERTPIN_OK;
 }
 
-cp_sha256_ctx *cp_sha256_new(void)
+certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32])
+{
+    certpin_status st;
+    (void)ERR_set_mark();
+    st = sha256_once(data, len, out);
+    (void)ERR_pop_to_mark();
+    return st;
+}
+
+static cp_sha256_ctx *sha256_new(void)
 {
     const EVP_MD *md = get_md();
     cp_sha256_ctx *c;
@@ -135,18 +149,32 @@ cp_sha256_ctx *cp_sha256_new(void)
     return c;
 }
 
+cp_sha256_ctx *cp_sha256_new(void)
+{
+    cp_sha256_ctx *c;
+    (void)ERR_set_mark();
+    c = sha256_new();
+    (void)ERR_pop_to_mark();
+    return c;
+}
+
 certpin_status cp_sha256_update(cp_sha256_ctx *c, const void *data, size_t len)
 {
-    return EVP_DigestUpdate(c->md_ctx, data, len) == 1 ? CERTPIN_OK : CERTPIN_E_CRYPTO;
+    int ok;
+    (void)ERR_set_mark();
+    ok = EVP_DigestUpdate(c->md_ctx, data, len) == 1;
+    (void)ERR_pop_to_mark();
+    return ok ? CERTPIN_OK : CERTPIN_E_CRYPTO;
 }
 
 certpin_status cp_sha256_final(cp_sha256_ctx *c, unsigned char out[32])
 {
     unsigned int n = 0;
-    if (EVP_DigestFinal_ex(c->md_ctx, out, &n) != 1 || n != 32) {
-        return CERTPIN_E_CRYPTO;
-    }
-    return CERTPIN_OK;
+    int ok;
+    (void)ERR_set_mark();
+    ok = EVP_DigestFinal_ex(c->md_ctx, out, &n) == 1 && n == 32;
+    (void)ERR_pop_to_mark();
+    return ok ? CERTPIN_OK : CERTPIN_E_CRYPTO;
 }
 
 void cp_sha256_free(cp_sha256_ctx *c)

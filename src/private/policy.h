@@ -79,4 +79,10 @@ const certpin_entry *cp_policy_find_denied(const certpin_policy *p, const char *
  * by finding that path in the JSON text buf (see locate.c). */
 void cp_locate_diags(const char *buf, size_t len, certpin_diags *diags, size_t from);
 
+/* Reads the JSON text buf[len] again with yajl and compares every value with root, jansson's
+ * parse of the same text (see crosscheck.c for why). Returns 1 when both read the same thing, 0
+ * otherwise (also when yajl cannot run: out of memory). */
+struct json_t;
+int cp_json_crosscheck(const char *buf, size_t len, struct json_t *root);
+
 #endif /* CP_POLICY_H */

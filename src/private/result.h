@@ -33,6 +33,10 @@ void cp_result_set_error(certpin_result *r, const char *host, int port, const ch
 void cp_result_set_resumed(certpin_result *r, certpin_policy *policy, const char *host, int port,
                            certpin_verdict v);
 
+/* Makes dst a copy of src (its own reference to the policy; the explanation is made again on
+ * demand). */
+void cp_result_copy(certpin_result *dst, const certpin_result *src);
+
 /* Calls ctx's report callback for r if it is one that is reported (everything but accepted-pinned
  * and accepted-not-pinned). Adapters call it for the outcomes they set themselves. */
 void cp_ctx_report(certpin_ctx *ctx, const certpin_conn *conn, const certpin_result *r);

@@ -20,7 +20,7 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 want_pin=sha256/$(printf '\x30\x00' | openssl dgst -sha256 -binary | base64)
 files=(include/certpin/certpin.h lib*/lib$name.so.0)
 if [[ $flavor == openssl ]]; then
-  files+=(bin/certpin include/certpin/openssl.h share/man/man1/certpin.1)
+  files+=(bin/certpin include/certpin/openssl.h include/certpin/curl.h share/man/man1/certpin.1)
 else
   # A flavour other than openssl installs no OpenSSL header and no command.
   [[ ! -e $tmp/prefix/include/certpin/crypto_openssl.h && ! -e $tmp/prefix/bin/certpin ]] &&
@@ -47,6 +47,11 @@ PKG_CONFIG_PATH=$libdir/pkgconfig cc -o "$tmp/pc" "$src/tests/install/consumer/c
   ok "pkg-config consumer: $out" || bad "pkg-config consumer"
 
 if [[ $flavor == openssl ]]; then
+  # The libcurl integration's header compiles against the installed tree, and its symbols link.
+  PKG_CONFIG_PATH=$libdir/pkgconfig cc -o "$tmp/curl" "$src/tests/install/consumer/curl_consumer.c" \
+    $(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs certpin libcurl) &&
+    out=$(LD_LIBRARY_PATH=$libdir "$tmp/curl") && [[ $out == "certpin_curl_attach: 0" ]] &&
+    ok "libcurl consumer: $out" || bad "libcurl consumer"
   LD_LIBRARY_PATH=$libdir "$tmp/prefix/bin/certpin" --version >/dev/null &&
     ok "installed certpin runs" || bad "installed certpin does not run"
 fi

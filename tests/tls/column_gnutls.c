@@ -51,18 +51,18 @@ static int run(const conn_opts *o, conn_outcome *out)
                                             : "NORMAL:-VERS-ALL:+VERS-TLS1.2",
                                    NULL) < 0 ||
         gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, cred) < 0) {
-        die("GnuTLS set-up");
+        harness_die("GnuTLS set-up");
     }
     if (o->given == GIVE_NAME &&
         gnutls_server_name_set(session, GNUTLS_NAME_DNS, host, strlen(host)) < 0) {
-        die("gnutls_server_name_set");
+        harness_die("gnutls_server_name_set");
     }
     if (!o->verify_off) {
         gnutls_session_set_verify_cert(session, name, 0);
     }
     if (o->pin != NULL && certpin_gnutls_attach(session, o->pin, name, &err) != CERTPIN_OK) {
         (void)fprintf(stderr, "certpin_gnutls_attach: %s\n", err.text);
-        die("certpin_gnutls_attach");
+        harness_die("certpin_gnutls_attach");
     }
     if (o->replace_verify) {
         gnutls_session_set_verify_cert(session, name, 0);
@@ -72,17 +72,17 @@ static int run(const conn_opts *o, conn_outcome *out)
         if (o->offer == OFFER_CERTPIN && o->pin != NULL && s->tagged != NULL) {
             (void)certpin_gnutls_session_set(session, s->tagged);
         } else if (gnutls_session_set_data(session, s->raw.data, s->raw.size) < 0) {
-            die("gnutls_session_set_data");
+            harness_die("gnutls_session_set_data");
         }
     }
     if (o->session2 != NULL) {
         const gt_session *s2 = o->session2;
         if (gnutls_session_set_data(session, s2->raw.data, s2->raw.size) < 0) {
-            die("gnutls_session_set_data");
+            harness_die("gnutls_session_set_data");
         }
     }
     fd = socket(o->family, SOCK_STREAM, 0);
-    len = loopback(o->family, o->port, &ss);
+    len = harness_loopback(o->family, o->port, &ss);
     if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) != 0) {
         (void)fprintf(stderr, "harness: connect failed\n");
         if (fd >= 0) {
@@ -92,7 +92,7 @@ static int run(const conn_opts *o, conn_outcome *out)
         gnutls_certificate_free_credentials(cred);
         return 0;
     }
-    set_timeouts(fd);
+    harness_set_timeouts(fd);
     gnutls_transport_set_int(session, fd);
     do {
         ret = gnutls_handshake(session);
@@ -118,7 +118,7 @@ static int run(const conn_opts *o, conn_outcome *out)
             /* Under TLS 1.3 the session is the ticket, which came with the reply. */
             gt_session *s = calloc(1, sizeof(*s));
             if (s == NULL || gnutls_session_get_data2(session, &s->raw) < 0) {
-                die("gnutls_session_get_data2");
+                harness_die("gnutls_session_get_data2");
             }
             if (o->pin != NULL && certpin_gnutls_session_save(session, &s->tagged) != CERTPIN_OK) {
                 s->tagged = NULL;

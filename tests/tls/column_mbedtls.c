@@ -79,7 +79,7 @@ static int run(const conn_opts *o, conn_outcome *out)
         mbedtls_x509_crt_parse_file(&ca, pki_path(o->trust)) != 0 ||
         mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
                                     MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
-        die("mbedTLS set-up");
+        harness_die("mbedTLS set-up");
     }
     mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
@@ -88,11 +88,11 @@ static int run(const conn_opts *o, conn_outcome *out)
     mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
     mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
     if (mbedtls_ssl_setup(&ssl, &conf) != 0) {
-        die("mbedtls_ssl_setup");
+        harness_die("mbedtls_ssl_setup");
     }
     if (o->given != GIVE_NONE &&
         mbedtls_ssl_set_hostname(&ssl, o->given == GIVE_IP ? o->ip : host) != 0) {
-        die("mbedtls_ssl_set_hostname");
+        harness_die("mbedtls_ssl_set_hostname");
     }
     ret = mbedtls_net_connect(&net, o->family == AF_INET6 ? "::1" : "127.0.0.1", port,
                               MBEDTLS_NET_PROTO_TCP);
@@ -101,11 +101,11 @@ static int run(const conn_opts *o, conn_outcome *out)
         (void)fprintf(stderr, "harness: %s\n", out->error);
         return 0;
     }
-    set_timeouts(net.fd);
+    harness_set_timeouts(net.fd);
     mbedtls_ssl_set_bio(&ssl, &net, mbedtls_net_send, mbedtls_net_recv, NULL);
     if (o->pin != NULL && certpin_mbedtls_attach(&ssl, o->pin, &cm, &err) != CERTPIN_OK) {
         (void)fprintf(stderr, "certpin_mbedtls_attach: %s\n", err.text);
-        die("certpin_mbedtls_attach");
+        harness_die("certpin_mbedtls_attach");
     }
     if (o->replace_verify) {
         mbedtls_ssl_set_verify(&ssl, accept_all, NULL);
@@ -116,12 +116,12 @@ static int run(const conn_opts *o, conn_outcome *out)
             /* Refused: nothing is offered, and the handshake is a full one. */
             (void)certpin_mbedtls_session_set(cm, s->tagged);
         } else if (mbedtls_ssl_set_session(&ssl, &s->raw) != 0) {
-            die("mbedtls_ssl_set_session");
+            harness_die("mbedtls_ssl_set_session");
         }
     }
     if (o->session2 != NULL &&
         mbedtls_ssl_set_session(&ssl, &((const mb_session *)o->session2)->raw) != 0) {
-        die("mbedtls_ssl_set_session");
+        harness_die("mbedtls_ssl_set_session");
     }
     do {
         ret = mbedtls_ssl_handshake(&ssl);
@@ -137,11 +137,11 @@ static int run(const conn_opts *o, conn_outcome *out)
         if (o->want_session) {
             mb_session *s = calloc(1, sizeof(*s));
             if (s == NULL) {
-                die("calloc");
+                harness_die("calloc");
             }
             mbedtls_ssl_session_init(&s->raw);
             if (mbedtls_ssl_get_session(&ssl, &s->raw) != 0) {
-                die("mbedtls_ssl_get_session");
+                harness_die("mbedtls_ssl_get_session");
             }
             if (cm != NULL && certpin_mbedtls_session_save(cm, &s->tagged) != CERTPIN_OK) {
                 s->tagged = NULL;

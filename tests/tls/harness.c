@@ -33,7 +33,7 @@ static struct {
 } pins[MAX_PINS];
 static size_t pin_count;
 
-void die(const char *what)
+void harness_die(const char *what)
 {
     (void)fprintf(stderr, "harness: %s\n", what);
     ERR_print_errors_fp(stderr);
@@ -105,7 +105,7 @@ const char *pki_pin(const char *name)
 void pki_pin_bytes(const char *name, unsigned char out[CERTPIN_PIN_LEN])
 {
     if (certpin_pin_parse(pki_pin(name), out, NULL) != CERTPIN_OK) {
-        die("pins.env holds a pin certpin cannot parse");
+        harness_die("pins.env holds a pin certpin cannot parse");
     }
 }
 
@@ -119,7 +119,7 @@ certpin_policy *policy_build(const policy_spec *spec)
     size_t i;
 
     if (b == NULL || certpin_builder_set_unpinned(b, spec->unpinned) != CERTPIN_OK) {
-        die("builder");
+        harness_die("builder");
     }
     for (i = 0; i < 4 && spec->entries[i].host != NULL; i++) {
         const entry_spec *e = &spec->entries[i];
@@ -159,7 +159,7 @@ certpin_policy *policy_build(const policy_spec *spec)
 
 /* ---- sockets ------------------------------------------------------------------------------- */
 
-void set_timeouts(int fd)
+void harness_set_timeouts(int fd)
 {
     struct timeval tv;
     tv.tv_sec = IO_TIMEOUT_S;
@@ -169,7 +169,7 @@ void set_timeouts(int fd)
 }
 
 /* A loopback address of family with port. */
-socklen_t loopback(int family, int port, struct sockaddr_storage *ss)
+socklen_t harness_loopback(int family, int port, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof(*ss));
     if (family == AF_INET6) {
@@ -231,28 +231,28 @@ static void ident_load(ident_data *d, const char *chain_file, const char *key_fi
     FILE *f = fopen(pki_path(chain_file), "r");
     X509 *x;
     if (f == NULL) {
-        die(chain_file);
+        harness_die(chain_file);
     }
     d->leaf = PEM_read_X509(f, NULL, NULL, NULL);
     d->chain = sk_X509_new_null();
     if (d->leaf == NULL || d->chain == NULL) {
-        die(chain_file);
+        harness_die(chain_file);
     }
     while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
         if (!sk_X509_push(d->chain, x)) {
-            die("push");
+            harness_die("push");
         }
     }
     ERR_clear_error(); /* the end of the file */
     (void)fclose(f);
     f = fopen(pki_path(key_file), "r");
     if (f == NULL) {
-        die(key_file);
+        harness_die(key_file);
     }
     d->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     (void)fclose(f);
     if (d->key == NULL) {
-        die(key_file);
+        harness_die(key_file);
     }
 }
 
@@ -323,7 +323,7 @@ static void *server_main(void *arg)
         if (c < 0) {
             continue;
         }
-        set_timeouts(c);
+        harness_set_timeouts(c);
         w = malloc(sizeof(*w));
         if (w == NULL) {
             (void)close(c);
@@ -353,7 +353,7 @@ tls_server *server_start(int family, identity id)
     int one = 1;
 
     if (s == NULL) {
-        die("calloc");
+        harness_die("calloc");
     }
     s->fd = socket(family, SOCK_STREAM, 0);
     if (s->fd < 0) {
@@ -361,7 +361,7 @@ tls_server *server_start(int family, identity id)
         return NULL;
     }
     (void)setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    len = loopback(family, 0, &ss);
+    len = harness_loopback(family, 0, &ss);
     if (bind(s->fd, (struct sockaddr *)&ss, len) != 0 || listen(s->fd, 64) != 0) {
         (void)close(s->fd);
         free(s);
@@ -369,7 +369,7 @@ tls_server *server_start(int family, identity id)
     }
     len = sizeof(ss);
     if (getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0) {
-        die("getsockname");
+        harness_die("getsockname");
     }
     if (family == AF_INET6) {
         struct sockaddr_in6 a;
@@ -384,7 +384,7 @@ tls_server *server_start(int family, identity id)
     if (s->ctx == NULL || !SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION) ||
         !SSL_CTX_set_max_proto_version(s->ctx, TLS1_3_VERSION) ||
         !SSL_CTX_set_session_id_context(s->ctx, (const unsigned char *)"certpin-tests", 13)) {
-        die("server SSL_CTX");
+        harness_die("server SSL_CTX");
     }
     (void)SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_SERVER);
     /* Send exactly the bundle's certificates, nothing OpenSSL would add. */
@@ -397,7 +397,7 @@ tls_server *server_start(int family, identity id)
     (void)pthread_mutex_init(&s->lock, NULL);
     (void)pthread_cond_init(&s->cond, NULL);
     if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
-        die("pthread_create");
+        harness_die("pthread_create");
     }
     return s;
 }

@@ -17,11 +17,11 @@
 #include <sys/socket.h>
 
 /* Says what failed (and OpenSSL's errors) and aborts: a harness failure, not a test result. */
-void die(const char *what);
+void harness_die(const char *what);
 /* Send and receive time-outs on a socket, so that nothing waits for ever. */
-void set_timeouts(int fd);
+void harness_set_timeouts(int fd);
 /* A loopback address of family (AF_INET: 127.0.0.1, AF_INET6: ::1) with port. */
-socklen_t loopback(int family, int port, struct sockaddr_storage *ss);
+socklen_t harness_loopback(int family, int port, struct sockaddr_storage *ss);
 
 /* ---- the PKI (tests/pki/make-pki.sh, found through $CERTPIN_TEST_PKI) ---------------------- */
 

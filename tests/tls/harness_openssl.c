@@ -51,7 +51,7 @@ SSL_CTX *client_ctx_new(const char *trust, int version, int verify_none, app_cb 
     if (ctx == NULL || !SSL_CTX_set_min_proto_version(ctx, version) ||
         !SSL_CTX_set_max_proto_version(ctx, version) ||
         SSL_CTX_load_verify_locations(ctx, pki_path(trust), NULL) != 1) {
-        die("client SSL_CTX");
+        harness_die("client SSL_CTX");
     }
     switch (cb) {
     case APP_CB_COUNT: fn = cb_count; break;
@@ -131,22 +131,22 @@ int client_run(const client_opts *o, client_outcome *out)
     }
     ssl = SSL_new(ctx);
     if (ssl == NULL) {
-        die("SSL_new");
+        harness_die("SSL_new");
     }
     if (o->ssl_before_attach && certpin_openssl_attach_ctx(ctx, o->pin) != CERTPIN_OK) {
-        die("certpin_openssl_attach_ctx");
+        harness_die("certpin_openssl_attach_ctx");
     }
     if (o->prepare_only && certpin_openssl_attach(ssl, o->pin) != CERTPIN_OK) {
-        die("certpin_openssl_attach");
+        harness_die("certpin_openssl_attach");
     }
     if (!set_hosts(ssl, o, host)) {
-        die("setting the host");
+        harness_die("setting the host");
     }
     if (o->session != NULL && SSL_set_session(ssl, o->session) != 1) {
-        die("SSL_set_session");
+        harness_die("SSL_set_session");
     }
     fd = socket(family, SOCK_STREAM, 0);
-    len = loopback(family, o->port, &ss);
+    len = harness_loopback(family, o->port, &ss);
     if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) != 0) {
         (void)fprintf(stderr, "harness: connect: %s\n", strerror(errno));
         if (fd >= 0) {
@@ -158,7 +158,7 @@ int client_run(const client_opts *o, client_outcome *out)
         }
         return 0;
     }
-    set_timeouts(fd);
+    harness_set_timeouts(fd);
     (void)SSL_set_fd(ssl, fd);
     atomic_store(&app_cb_calls, 0);
     ERR_clear_error();

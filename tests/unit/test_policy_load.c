@@ -903,6 +903,27 @@ static void test_load_missing_file(void **state)
     assert_int_equal(err.status, CERTPIN_E_ARG);
 }
 
+/* A NUL byte in the text (which jansson would skip between tokens): refused with its place. The
+ * twin, the same text without it, loads. */
+static void test_load_nul_byte(void **state)
+{
+    static const char text[] = "{\"certpin\": 1,\n  \"domains\": []\0}";
+    certpin_error err;
+    certpin_policy *p;
+    (void)state;
+    p = certpin_policy_load_buffer(text, sizeof(text) - 1, "nul.json", NULL, &err);
+    assert_null(p);
+    assert_int_equal(err.status, CERTPIN_E_SYNTAX);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 16);
+    assert_non_null(strstr(err.text, "NUL"));
+    p = certpin_policy_load_buffer(text, sizeof(text) - 3, "nul.json", NULL, &err);
+    assert_null(p); /* cut before the NUL: "}" missing */
+    p = certpin_policy_load_buffer("{\"certpin\": 1,\n  \"domains\": []}", 31, "ok.json", NULL, &err);
+    assert_non_null(p);
+    certpin_policy_free(p);
+}
+
 /* A directory opens but cannot be read: an I/O error naming it, never a policy. */
 static void test_load_directory(void **state)
 {
@@ -1642,6 +1663,7 @@ int main(void)
     add_case(tests, &n, "buffer length", test_load_buffer_length, NULL);
     add_case(tests, &n, "missing file", test_load_missing_file, NULL);
     add_case(tests, &n, "directory", test_load_directory, NULL);
+    add_case(tests, &n, "NUL byte", test_load_nul_byte, NULL);
     add_case(tests, &n, "entries", test_entries, NULL);
     add_case(tests, &n, "identity", test_identity, NULL);
     for (i = 0; i < CASES_LEN(dom_cases); i++) {
