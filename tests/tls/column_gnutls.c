@@ -142,5 +142,6 @@ static int run(const conn_opts *o, conn_outcome *out)
 const column column_gnutls = {
     .name = "gnutls", .tls13 = 1, .ip_san = 1, .owns_sessions = 1, .sees_direct_offer = 0,
     .binds_tls13_resumption = 0, .guards_handshake = 1,
+    .offers_sessions = 1, .drops_stale_sessions = 0, .gives_no_host = 1, .verifies_when_off = 1,
     .refusal = {"Error in the certificate"}, .run = run, .session_free = session_free,
 };

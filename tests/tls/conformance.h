@@ -52,7 +52,7 @@ typedef struct conn_outcome {
     char host[CERTPIN_HOST_MAX];
     char reason[512];
     char policy_id[65];
-    char error[256];       /* the stack's error, for messages */
+    char error[512];       /* the stack's error, for messages */
     void *session;         /* with want_session, when the connection left one (column's type) */
 } conn_outcome;
 
@@ -69,6 +69,13 @@ typedef struct column {
                               certpin offered (GnuTLS: a TLS 1.2 check only) */
     int guards_handshake;  /* the adapter fails a handshake its check did not run in (the OpenSSL
                               adapter instead reports not-checked: see certpin/openssl.h) */
+    int offers_sessions;   /* the application offers a given session (libcurl: its cache does) */
+    int drops_stale_sessions; /* a session certpin would not resume is dropped before the
+                              ClientHello and the connection makes a full, checked handshake,
+                              instead of failing (libcurl) */
+    int gives_no_host;     /* the application can connect without a host to verify */
+    int verifies_when_off; /* with the application's verification off, certpin still verifies
+                              and decides (libcurl: refuses every transfer) */
     /* How the stack reports a handshake certpin failed: one of these is in conn_outcome.error. */
     const char *refusal[3];
     /* Connects, handshakes, sends "GET /secret API-KEY" on success and reads the reply. Fills out
@@ -81,6 +88,7 @@ typedef struct column {
 void outcome_from_result(const certpin_result *r, conn_outcome *out);
 
 extern const column column_openssl;
+extern const column column_curl;
 extern const column column_mbedtls;
 extern const column column_gnutls;
 
