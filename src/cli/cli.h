@@ -244,6 +244,59 @@ SSL_CTX *cli_tls_ctx(const char *cafile, certpin_ctx *pin, int64_t at);
 void cli_connect(SSL_CTX *ctx, const cli_target *target, const cli_target *via, double timeout,
                  cli_conn *c);
 void cli_conn_close(cli_conn *c);
+/* Connects c to via (NULL: target) within timeout, before any TLS: c->fd (non-blocking), c->addr,
+ * c->peer; *deadline receives the time (cli_now) the whole connection must be done by. Returns 0,
+ * or -1 with c's failure set. For the other stacks' connections (stacks.c). */
+int cli_conn_open(const cli_target *target, const cli_target *via, double timeout,
+                  double *deadline, cli_conn *c);
+/* Sets c's failure and its message. */
+void cli_conn_fail(cli_conn *c, cli_failure f, const char *what);
+/* A monotonic clock in seconds. */
+double cli_now(void);
+
+/* ---- the TLS stack of a live connection (stacks.c) ---------------------------------------- */
+
+/* Which TLS stack, with its certpin adapter, makes the live connections (--tls). */
+typedef enum cli_tls {
+    CLI_TLS_OPENSSL = 0,
+    CLI_TLS_MBEDTLS,
+    CLI_TLS_GNUTLS
+} cli_tls;
+
+/* Parses a --tls value ("openssl", "mbedtls", "gnutls"); a usage error (printed) for another, or
+ * for a stack this command was built without. */
+int cli_tls_parse(const char *cmd, const char *text, cli_tls *out);
+/* "openssl", "mbedtls", "gnutls" (the --tls and JSON names). */
+const char *cli_tls_name(cli_tls tls);
+/* The library and its version: "OpenSSL 3.0.15 3 Sep 2024", "mbed TLS 2.28.3", "GnuTLS 3.7.9". */
+const char *cli_tls_library(cli_tls tls);
+
+/* A client on one stack, as an application makes it: TLS 1.2 or later, the stack's verification
+ * against cafile (NULL: the system trust store) at time at (0: now; OpenSSL only), pin attached
+ * with the stack's adapter. Shared by every connection (and thread). NULL after printing why. */
+typedef struct cli_client cli_client;
+cli_client *cli_client_new(cli_tls tls, const char *cafile, certpin_ctx *pin, int64_t at);
+void cli_client_free(cli_client *cl);
+
+/* What a live connection on any stack gives, besides cli_conn (which cli_client_connect fills as
+ * cli_connect does). */
+typedef struct cli_session {
+    cli_conn conn;
+    cli_tls tls;
+    const certpin_result *result; /* certpin's verdict on the connection (borrowed); NULL: none */
+    STACK_OF(X509) *served;       /* the certificates the server sent (owned); NULL: none */
+    STACK_OF(X509) *verified;     /* the chain the stack verified, leaf first, to the trust
+                                     anchor, when certpin accepted it (owned); NULL otherwise */
+    char protocol[32];            /* "TLSv1.3"; "" when the handshake did not complete */
+    char cipher[128];
+    void *stack;                  /* the mbedTLS or GnuTLS connection */
+} cli_session;
+
+/* Connects, as cli_connect does, with cl's stack. Thread-safe for distinct s. Close with
+ * cli_session_close. */
+void cli_client_connect(const cli_client *cl, const cli_target *target, const cli_target *via,
+                        double timeout, cli_session *s);
+void cli_session_close(cli_session *s);
 
 /* Runs job(arg, i) for every i below n on at most max_threads threads at once (at most
  * CLI_MAX_THREADS), and done(arg, i) on the calling thread, in the order of i, as soon as jobs 0

@@ -14,8 +14,8 @@
 void cli_help_check(FILE *out)
 {
     fputs("Usage: certpin check --policy POLICY [--cafile FILE] [--connect ADDR[:PORT]]\n"
-          "                     [--timeout S] [--at TIME] [--require-pinned] [--json]\n"
-          "                     HOST[:PORT]...\n"
+          "                     [--tls openssl|mbedtls|gnutls] [--timeout S] [--at TIME]\n"
+          "                     [--require-pinned] [--json] HOST[:PORT]...\n"
           "       certpin check --policy POLICY --chain CHAIN [--cafile FILE] [--at TIME]\n"
           "                     [--require-pinned] [--json] HOST\n"
           "\n"
@@ -23,6 +23,8 @@ void cli_help_check(FILE *out)
           "certpin OpenSSL adapter, as an application attaching POLICY would: OpenSSL verifies\n"
           "the chain the server sends (trust in FILE or the system store, validity, the name or\n"
           "address HOST, purpose TLS server), then POLICY decides on the chain OpenSSL built.\n"
+          "With --tls mbedtls or gnutls, the same with that stack and its certpin adapter, to\n"
+          "see what each stack accepts (the output names the stack).\n"
           "Up to 8 hosts are checked at once; with several, each gets one line, in order.\n"
           "With --chain, verifies CHAIN (what a server sends, leaf first, PEM) for HOST offline\n"
           "instead, with the code the adapter runs in a handshake.\n"
@@ -33,6 +35,8 @@ void cli_help_check(FILE *out)
           "      --cafile FILE      trust the certificates of FILE instead of the system store\n"
           "      --connect ADDR[:PORT]  dial ADDR instead of HOST; SNI, verification and the\n"
           "                         policy still use HOST (as curl's --connect-to)\n"
+          "      --tls STACK        connect with openssl (the default), mbedtls (TLS 1.2) or\n"
+          "                         gnutls, each with its certpin adapter\n"
           "      --timeout S        give up on a host after S seconds of connecting and TLS\n"
           "                         handshake (default 10)\n"
           "  -t, --at TIME          verify and judge expiry at TIME (RFC 3339 or YYYY-MM-DD)\n"
@@ -61,9 +65,11 @@ typedef struct check_opts {
     int timeout_given;
     double timeout;
     int64_t now;
+    cli_tls tls;
+    int tls_given;
 } check_opts;
 
-enum { OPT_CAFILE = 256, OPT_CONNECT, OPT_TIMEOUT, OPT_REQUIRE_PINNED };
+enum { OPT_CAFILE = 256, OPT_CONNECT, OPT_TIMEOUT, OPT_REQUIRE_PINNED, OPT_TLS };
 
 static int parse_args(int argc, char **argv, check_opts *o)
 {
@@ -73,6 +79,7 @@ static int parse_args(int argc, char **argv, check_opts *o)
         {"cafile", required_argument, NULL, OPT_CAFILE},
         {"connect", required_argument, NULL, OPT_CONNECT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"tls", required_argument, NULL, OPT_TLS},
         {"at", required_argument, NULL, 't'},
         {"require-pinned", no_argument, NULL, OPT_REQUIRE_PINNED},
         {"json", no_argument, NULL, 'j'},
@@ -103,6 +110,12 @@ static int parse_args(int argc, char **argv, check_opts *o)
             }
             o->at_given = 1;
             break;
+        case OPT_TLS:
+            if (cli_tls_parse("check", optarg, &o->tls) != CLI_EXIT_OK) {
+                return CLI_EXIT_USAGE;
+            }
+            o->tls_given = 1;
+            break;
         case OPT_REQUIRE_PINNED: o->require_pinned = 1; break;
         case 'j': o->json = 1; break;
         case 'h': cli_help_check(stdout); return -1;
@@ -129,6 +142,10 @@ static int parse_args(int argc, char **argv, check_opts *o)
         if (o->timeout_given) {
             return cli_usage_error("check", "--timeout is for connections: it does not go with "
                                             "--chain");
+        }
+        if (o->tls_given) {
+            return cli_usage_error("check", "--tls chooses the stack of a connection: it does not "
+                                            "go with --chain (OpenSSL verifies CHAIN)");
         }
     }
     return CLI_EXIT_OK;
@@ -360,6 +377,8 @@ typedef struct outcome {
     certpin_result *result;   /* the verdict; NOT_CHECKED when the connection failed before */
     STACK_OF(X509) *served;   /* the certificates the server sent (CHAIN offline); may be NULL */
     const cli_conn *conn;     /* the live connection; NULL offline */
+    const cli_session *session; /* its stack's view (protocol); NULL offline */
+    int name_stack;           /* --tls was given: the output names the stack */
     int require_pinned;
     const char *served_label; /* "as in CHAIN", "as the server sent it" */
 } outcome;
@@ -588,7 +607,19 @@ static void print_text(FILE *out, const outcome *o, int brief)
     const char *explain;
 
     outcome_line(o, line, sizeof(line));
-    fprintf(out, "%s: %s\n", o->arg, line);
+    if (o->name_stack && o->session != NULL) {
+        if (brief) {
+            fprintf(out, "%s: %s [tls: %s]\n", o->arg, line, cli_tls_name(o->session->tls));
+            return;
+        }
+        fprintf(out, "%s: %s\n", o->arg, line);
+        fprintf(out, "tls: %s (%s)%s%s%s%s\n", cli_tls_name(o->session->tls),
+                cli_tls_library(o->session->tls), o->session->protocol[0] != '\0' ? ", " : "",
+                o->session->protocol, o->session->cipher[0] != '\0' ? ", " : "",
+                o->session->cipher);
+    } else {
+        fprintf(out, "%s: %s\n", o->arg, line);
+    }
     if (brief) {
         return;
     }
@@ -718,7 +749,12 @@ static json_t *outcome_json(const outcome *o, const check_opts *opts, json_t *wa
     (void)json_object_set_new(obj, "at", json_string(at));
     if (o->conn != NULL) {
         const cli_conn *c = o->conn;
-        const char *version = c->ssl != NULL && c->handshake_done ? SSL_get_version(c->ssl) : NULL;
+        const char *version = o->session != NULL && o->session->protocol[0] != '\0'
+                                  ? o->session->protocol
+                                  : NULL;
+        (void)json_object_set_new(obj, "tls", json_string(cli_tls_name(o->session != NULL
+                                                                          ? o->session->tls
+                                                                          : CLI_TLS_OPENSSL)));
         (void)json_object_set_new(obj, "connect", opts->connect != NULL
                                                       ? cli_json_string(opts->connect)
                                                       : json_null());
@@ -811,7 +847,7 @@ typedef struct live_host {
 
 typedef struct live_run {
     const check_opts *opts;
-    SSL_CTX *ssl_ctx;
+    cli_client *client;
     const cli_target *via; /* --connect, or NULL */
     live_host *hosts;
     json_t *array;         /* --json with several hosts */
@@ -838,7 +874,7 @@ static void check_one(void *arg, size_t i)
     certpin_result *placeholder = NULL;
     FILE *out = open_memstream(&h->out, &h->out_len);
     FILE *err = open_memstream(&h->err, &h->err_len);
-    cli_conn conn;
+    cli_session sess;
     outcome oc;
 
     if (out == NULL || err == NULL) {
@@ -851,19 +887,19 @@ static void check_one(void *arg, size_t i)
         h->exit = CLI_EXIT_USAGE;
         return;
     }
-    cli_connect(run->ssl_ctx, &h->target, run->via, o->timeout, &conn);
+    cli_client_connect(run->client, &h->target, run->via, o->timeout, &sess);
     memset(&oc, 0, sizeof(oc));
     oc.arg = h->target.arg;
     oc.canonical = h->target.host;
-    oc.conn = &conn;
+    oc.conn = &sess.conn;
+    oc.session = &sess;
+    oc.name_stack = o->tls_given;
     oc.require_pinned = o->require_pinned;
     oc.served_label = "as the server sent it";
-    if (conn.ssl != NULL) {
-        /* certpin's own verdict on this connection, as an application reads it; and the
-         * certificates the server sent (kept by OpenSSL even when the handshake failed). */
-        oc.result = (certpin_result *)certpin_openssl_result(conn.ssl);
-        oc.served = SSL_get_peer_cert_chain(conn.ssl);
-    }
+    /* certpin's own verdict on this connection, as an application reads it from the stack's
+     * adapter; and the certificates the server sent (kept even when the handshake failed). */
+    oc.result = (certpin_result *)sess.result;
+    oc.served = sess.served;
     if (oc.result == NULL) {
         placeholder = certpin_result_new();
         oc.result = placeholder;
@@ -874,11 +910,11 @@ static void check_one(void *arg, size_t i)
     } else {
         h->exit = render(&oc, o, o->host_count > 1, out, err, o->json ? &h->json : NULL);
     }
-    if (conn.failure == CLI_FAILURE_SETUP) {
+    if (sess.conn.failure == CLI_FAILURE_SETUP) {
         h->exit = worse(h->exit, CLI_EXIT_USAGE);
     }
     certpin_result_free(placeholder);
-    cli_conn_close(&conn);
+    cli_session_close(&sess);
     (void)fclose(out);
     (void)fclose(err);
 }
@@ -953,8 +989,8 @@ static int run_live(const check_opts *o, certpin_policy *policy)
     if (o->at_given) {
         certpin_ctx_set_time_fn(ctx, fixed_time, &now);
     }
-    run.ssl_ctx = cli_tls_ctx(o->cafile, ctx, o->at_given ? o->now : 0);
-    if (run.ssl_ctx == NULL) {
+    run.client = cli_client_new(o->tls, o->cafile, ctx, o->at_given ? o->now : 0);
+    if (run.client == NULL) {
         certpin_ctx_free(ctx);
         free(run.hosts);
         return CLI_EXIT_USAGE;
@@ -975,7 +1011,7 @@ static int run_live(const check_opts *o, certpin_policy *policy)
         free(run.hosts[i].out);
         free(run.hosts[i].err);
     }
-    SSL_CTX_free(run.ssl_ctx);
+    cli_client_free(run.client);
     certpin_ctx_free(ctx);
     free(run.hosts);
     return run.exit;

@@ -13,6 +13,7 @@
 void cli_help_probe(FILE *out)
 {
     fputs("Usage: certpin probe [--cafile FILE] [--connect ADDR[:PORT]] [--timeout S]\n"
+          "                     [--tls openssl|mbedtls|gnutls]\n"
           "                     [--backup FILE] [--json] HOST[:PORT]\n"
           "\n"
           "Connects to HOST (port 443 unless given; [IPV6]:PORT) with OpenSSL and shows the\n"
@@ -27,6 +28,9 @@ void cli_help_probe(FILE *out)
           "      --cafile FILE      trust the certificates of FILE instead of the system store\n"
           "      --connect ADDR[:PORT]  dial ADDR instead of HOST; SNI and verification still\n"
           "                         use HOST (as curl's --connect-to)\n"
+          "      --tls STACK        connect with openssl (the default), mbedtls (TLS 1.2) or\n"
+          "                         gnutls, each with its certpin adapter: the chain shown as\n"
+          "                         verified is the one that stack verified\n"
           "      --timeout S        give up after S seconds of connecting and TLS handshake\n"
           "                         (default 10)\n"
           "  -b, --backup FILE      add the pins of FILE's keys (not deployed, kept offline) to\n"
@@ -46,10 +50,12 @@ typedef struct probe_opts {
     const char *backup;
     const char *host;
     double timeout;
+    cli_tls tls;
+    int tls_given;
     int json;
 } probe_opts;
 
-enum { OPT_CAFILE = 256, OPT_CONNECT, OPT_TIMEOUT };
+enum { OPT_CAFILE = 256, OPT_CONNECT, OPT_TIMEOUT, OPT_TLS };
 
 static int parse_args(int argc, char **argv, probe_opts *o)
 {
@@ -57,6 +63,7 @@ static int parse_args(int argc, char **argv, probe_opts *o)
         {"cafile", required_argument, NULL, OPT_CAFILE},
         {"connect", required_argument, NULL, OPT_CONNECT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"tls", required_argument, NULL, OPT_TLS},
         {"backup", required_argument, NULL, 'b'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
@@ -75,6 +82,12 @@ static int parse_args(int argc, char **argv, probe_opts *o)
             if (cli_parse_timeout("probe", optarg, &o->timeout) != CLI_EXIT_OK) {
                 return CLI_EXIT_USAGE;
             }
+            break;
+        case OPT_TLS:
+            if (cli_tls_parse("probe", optarg, &o->tls) != CLI_EXIT_OK) {
+                return CLI_EXIT_USAGE;
+            }
+            o->tls_given = 1;
             break;
         case 'b': o->backup = optarg; break;
         case 'j': o->json = 1; break;
@@ -222,7 +235,7 @@ static json_t *entry_json(const proposal *p, const char *host)
 typedef struct probe {
     const probe_opts *opts;
     cli_target target;
-    cli_conn conn;
+    cli_session sess;
     const certpin_result *result;
     STACK_OF(X509) *served;   /* borrowed from the connection */
     STACK_OF(X509) *verified; /* borrowed from the connection; NULL when it did not verify */
@@ -271,6 +284,17 @@ static const char *role_text(const char *role)
     return role;
 }
 
+/* The verifying stack's name in sentences ("OpenSSL verified"). */
+static const char *stack_name(const probe *pr)
+{
+    switch (pr->sess.tls) {
+    case CLI_TLS_MBEDTLS: return "mbedTLS";
+    case CLI_TLS_GNUTLS: return "GnuTLS";
+    case CLI_TLS_OPENSSL:
+    default: return "OpenSSL";
+    }
+}
+
 static void print_proposal(FILE *out, const probe *pr)
 {
     const proposal *p = &pr->prop;
@@ -282,13 +306,15 @@ static void print_proposal(FILE *out, const probe *pr)
     fputc('\n', out);
     if (!p->from_verified) {
         fprintf(out,
-                "!!! UNVERIFIED: OpenSSL did NOT verify this chain. The entry below is made from\n"
+                "!!! UNVERIFIED: %s did NOT verify this chain. The entry below is made from\n"
                 "!!! what the server SENT, and anyone on the path can send any certificate. Do\n"
                 "!!! not ship these pins before you have checked them another way (a connection\n"
-                "!!! that verifies, or the keys your CA publishes).\n");
+                "!!! that verifies, or the keys your CA publishes).\n",
+                stack_name(pr));
         fprintf(out, "proposed policy entry (UNVERIFIED: from the chain the server sent):\n");
     } else {
-        fprintf(out, "proposed policy entry (from the chain OpenSSL verified), for \"domains\":\n");
+        fprintf(out, "proposed policy entry (from the chain %s verified), for \"domains\":\n",
+                stack_name(pr));
     }
     if (text != NULL) {
         const char *line = text;
@@ -337,46 +363,48 @@ static void warnings(const probe *pr, FILE *err, json_t *array)
     }
     if (!p->from_verified) {
         (void)snprintf(message, sizeof(message),
-                       "%s: the proposed pins come from a chain that OpenSSL did NOT verify (%s): "
+                       "%s: the proposed pins come from a chain that %s did NOT verify (%s): "
                        "check them another way before shipping them",
-                       pr->target.host, pr->reason[0] != '\0' ? pr->reason : "no verified chain");
+                       pr->target.host, stack_name(pr), pr->reason[0] != '\0' ? pr->reason : "no verified chain");
         add_warning(err, array, "unverified", message);
     }
     if (p->deployed_backups > 0) {
         (void)snprintf(message, sizeof(message),
                        "%s: a key of --backup %s is on the chain the server sent or the chain "
-                       "OpenSSL verified: it is deployed, so it is no backup",
-                       pr->target.host, pr->opts->backup);
+                       "%s verified: it is deployed, so it is no backup",
+                       pr->target.host, pr->opts->backup, stack_name(pr));
         add_warning(err, array, "backup-deployed", message);
     }
     if (p->backups == p->deployed_backups) {
         (void)snprintf(message, sizeof(message),
                        "%s: every pin of the proposed entry is on the chain the server sent or "
-                       "the chain OpenSSL verified: none is a backup; add the pin of a key that "
+                       "the chain %s verified: none is a backup; add the pin of a key that "
                        "is not deployed yet (kept offline): certpin pin backup.key, or probe "
                        "--backup backup.key",
-                       pr->target.host);
+                       pr->target.host, stack_name(pr));
         add_warning(err, array, "no-backup", message);
     }
 }
 
 static void print_text(FILE *out, const probe *pr)
 {
-    const cli_conn *c = &pr->conn;
+    const cli_conn *c = &pr->sess.conn;
 
-    if (c->ssl == NULL || (!c->handshake_done && pr->served == NULL)) {
+    if (pr->result == NULL || (!c->handshake_done && pr->served == NULL)) {
         fprintf(out, "%s: not connected: %s\n", pr->target.arg, c->message);
         return;
     }
     fprintf(out, "%s: connected to %s", pr->target.arg, c->peer);
     if (c->handshake_done) {
-        fprintf(out, " (%s, %s)", SSL_get_version(c->ssl),
-                SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)));
+        fprintf(out, " (%s, %s)", pr->sess.protocol, pr->sess.cipher);
     }
     fputc('\n', out);
+    if (pr->opts->tls_given) {
+        fprintf(out, "tls: %s (%s)\n", cli_tls_name(pr->sess.tls), cli_tls_library(pr->sess.tls));
+    }
     if (pr->verified != NULL) {
-        fprintf(out, "verified: OpenSSL verified the chain for %s against %s\n", pr->target.host,
-                pr->opts->cafile != NULL ? pr->opts->cafile : "the system trust store");
+        fprintf(out, "verified: %s verified the chain for %s against %s\n", stack_name(pr),
+                pr->target.host, pr->opts->cafile != NULL ? pr->opts->cafile : "the system trust store");
     } else {
         fprintf(out, "verification FAILED: %s\n",
                 pr->reason[0] != '\0' ? pr->reason : "no chain was verified");
@@ -394,11 +422,12 @@ static void print_text(FILE *out, const probe *pr)
     }
     if (pr->verified != NULL) {
         fprintf(out,
-                "chain OpenSSL verified (%d certificate%s, leaf first, up to the trust anchor):\n",
-                sk_X509_num(pr->verified), sk_X509_num(pr->verified) == 1 ? "" : "s");
+                "chain %s verified (%d certificate%s, leaf first, up to the trust anchor):\n",
+                stack_name(pr), sk_X509_num(pr->verified),
+                sk_X509_num(pr->verified) == 1 ? "" : "s");
         print_chain(out, pr->verified, 1);
     } else {
-        fprintf(out, "chain OpenSSL verified: none (verification failed)\n");
+        fprintf(out, "chain %s verified: none (verification failed)\n", stack_name(pr));
     }
     if (pr->prop.count > 0) {
         print_proposal(out, pr);
@@ -464,11 +493,9 @@ static json_t *failure_json(const cli_conn *c)
 
 static json_t *probe_json(const probe *pr, json_t *warning_list)
 {
-    const cli_conn *c = &pr->conn;
-    const char *version = c->ssl != NULL && c->handshake_done ? SSL_get_version(c->ssl) : NULL;
-    const char *cipher = c->ssl != NULL && c->handshake_done
-                             ? SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl))
-                             : NULL;
+    const cli_conn *c = &pr->sess.conn;
+    const char *version = c->handshake_done ? pr->sess.protocol : NULL;
+    const char *cipher = c->handshake_done ? pr->sess.cipher : NULL;
     json_t *obj = json_object();
 
     if (obj == NULL) {
@@ -477,6 +504,7 @@ static json_t *probe_json(const probe *pr, json_t *warning_list)
     }
     (void)json_object_set_new(obj, "host", cli_json_string(pr->target.arg));
     (void)json_object_set_new(obj, "canonical_host", cli_json_string(pr->target.host));
+    (void)json_object_set_new(obj, "tls", json_string(cli_tls_name(pr->sess.tls)));
     (void)json_object_set_new(obj, "port", json_integer(strtol(pr->target.port, NULL, 10)));
     (void)json_object_set_new(obj, "connect", pr->opts->connect != NULL
                                                   ? cli_json_string(pr->opts->connect)
@@ -515,18 +543,18 @@ static certpin_ctx *empty_ctx(void)
  * status. */
 static int examine(probe *pr)
 {
-    cli_conn *c = &pr->conn;
+    cli_conn *c = &pr->sess.conn;
     certpin_verdict v;
 
     pr->reason = "";
-    if (c->ssl == NULL) {
+    if (pr->sess.result == NULL) {
         return CLI_EXIT_UNVERIFIED;
     }
-    pr->result = certpin_openssl_result(c->ssl);
-    pr->served = SSL_get_peer_cert_chain(c->ssl);
+    pr->result = pr->sess.result;
+    pr->served = pr->sess.served;
     v = certpin_result_verdict(pr->result);
     if (certpin_verdict_accepted(v)) {
-        pr->verified = SSL_get0_verified_chain(c->ssl);
+        pr->verified = pr->sess.verified;
     } else if (v != CERTPIN_NOT_CHECKED) {
         pr->reason = certpin_result_reason(pr->result);
     }
@@ -550,7 +578,7 @@ int cli_cmd_probe(int argc, char **argv)
     probe pr;
     cli_target via;
     certpin_ctx *ctx;
-    SSL_CTX *ssl_ctx;
+    cli_client *client;
     json_t *warning_list;
     int rc = parse_args(argc, argv, &o);
 
@@ -572,8 +600,8 @@ int cli_cmd_probe(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     ctx = empty_ctx();
-    ssl_ctx = ctx != NULL ? cli_tls_ctx(o.cafile, ctx, 0) : NULL;
-    if (ssl_ctx == NULL) {
+    client = ctx != NULL ? cli_client_new(o.tls, o.cafile, ctx, 0) : NULL;
+    if (client == NULL) {
         if (ctx == NULL) {
             cli_error("out of memory");
         }
@@ -581,7 +609,7 @@ int cli_cmd_probe(int argc, char **argv)
         cli_items_free(&pr.backup);
         return CLI_EXIT_USAGE;
     }
-    cli_connect(ssl_ctx, &pr.target, o.connect != NULL ? &via : NULL, o.timeout, &pr.conn);
+    cli_client_connect(client, &pr.target, o.connect != NULL ? &via : NULL, o.timeout, &pr.sess);
     pr.exit = examine(&pr);
     warning_list = o.json ? json_array() : NULL;
     if (pr.exit != CLI_EXIT_USAGE) {
@@ -596,9 +624,9 @@ int cli_cmd_probe(int argc, char **argv)
         }
     }
     json_decref(warning_list);
-    cli_conn_close(&pr.conn);
+    cli_session_close(&pr.sess);
     cli_items_free(&pr.backup);
-    SSL_CTX_free(ssl_ctx);
+    cli_client_free(client);
     certpin_ctx_free(ctx);
     return pr.exit;
 }

@@ -545,13 +545,13 @@ static void settle(cli_conn *c, double deadline)
     }
 }
 
-void cli_connect(SSL_CTX *ctx, const cli_target *target, const cli_target *via, double timeout,
-                 cli_conn *c)
+int cli_conn_open(const cli_target *target, const cli_target *via, double timeout,
+                  double *deadline, cli_conn *c)
 {
     char timeout_text[64];
-    double deadline = now_mono() + timeout;
     cli_target dial = via != NULL ? *via : *target;
 
+    *deadline = now_mono() + timeout;
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     c->alert = -1;
@@ -559,8 +559,28 @@ void cli_connect(SSL_CTX *ctx, const cli_target *target, const cli_target *via, 
     if (dial.port[0] == '\0') {
         cli_copy(dial.port, target->port, sizeof(dial.port)); /* --connect ADDR: HOST's port */
     }
-    c->fd = tcp_connect(c, &dial, deadline, timeout_text);
-    if (c->fd < 0) {
+    c->fd = tcp_connect(c, &dial, *deadline, timeout_text);
+    return c->fd < 0 ? -1 : 0;
+}
+
+void cli_conn_fail(cli_conn *c, cli_failure f, const char *what)
+{
+    set_failure(c, f, "%s", what);
+}
+
+double cli_now(void)
+{
+    return now_mono();
+}
+
+void cli_connect(SSL_CTX *ctx, const cli_target *target, const cli_target *via, double timeout,
+                 cli_conn *c)
+{
+    char timeout_text[64];
+    double deadline;
+
+    cli_seconds_text(timeout, timeout_text, sizeof(timeout_text));
+    if (cli_conn_open(target, via, timeout, &deadline, c) != 0) {
         return;
     }
     c->ssl = SSL_new(ctx);
