@@ -105,8 +105,15 @@ int main(int argc, char **argv)
     printf("certpin: %s\n", certpin_verdict_str(certpin_result_verdict(result)));
     if (accepted) {
         snprintf(request, sizeof(request), "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", host);
-        if (gnutls_record_send(session, request, strlen(request)) > 0 &&
-            (n = gnutls_record_recv(session, reply, sizeof(reply) - 1)) > 0) {
+        n = 0;
+        if (gnutls_record_send(session, request, strlen(request)) > 0) {
+            /* Under TLS 1.3 the server's session tickets may come first: GnuTLS then asks to be
+             * called again. */
+            do {
+                n = gnutls_record_recv(session, reply, sizeof(reply) - 1);
+            } while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+        }
+        if (n > 0) {
             reply[n] = '\0';
             reply[strcspn(reply, "\r\n")] = '\0';
             printf("server: %s\n", reply);

@@ -16,6 +16,17 @@ trap 'intercept_stop_all; rm -rf "$tmp"' EXIT
 
 : "${OPENSSL_CLIENT:?set OPENSSL_CLIENT to examples/openssl_client}"
 : "${CURL_CLIENT:?set CURL_CLIENT to examples/curl_client}"
+# The mbedTLS and GnuTLS example clients, where they are built (MBEDTLS_CLIENT, GNUTLS_CLIENT).
+declare -A stack_client=()
+other_stacks=()
+if [[ -n ${MBEDTLS_CLIENT:-} ]]; then
+    stack_client[mbedtls]=$MBEDTLS_CLIENT
+    other_stacks+=(mbedtls)
+fi
+if [[ -n ${GNUTLS_CLIENT:-} ]]; then
+    stack_client[gnutls]=$GNUTLS_CLIENT
+    other_stacks+=(gnutls)
+fi
 for tool in mitmdump curl python3; do
     if ! command -v "$tool" >/dev/null; then
         echo "SKIP: $tool is not installed (scripts/install-deps.sh installs it)"
@@ -83,6 +94,22 @@ expect "reverse proxy, certpin (libcurl): refused" rc=1 "err=pin check failed fo
 check "reverse proxy, certpin (libcurl): the proxy captured nothing" captured_nothing
 check "reverse proxy, certpin (libcurl): nothing reached the API" test ! -s "$scene/legit.requests"
 
+# The other stacks' adapters (the mitmproxy row of the conformance suite): their example clients,
+# and certpin check --tls STACK.
+for stack in "${other_stacks[@]}"; do
+    client=${stack_client[$stack]}
+    reset_logs
+    expect "reverse proxy, certpin ($stack adapter): refused" rc=1 "out=certpin: rejected-no-match" -- \
+        "$client" "$tmp/pin-int.json" "$scene/trust-device.pem" api.example.com 127.0.0.1 "$mitm_port"
+    check "reverse proxy, certpin ($stack): the proxy captured nothing" captured_nothing
+    check "reverse proxy, certpin ($stack): nothing reached the API" test ! -s "$scene/legit.requests"
+    reset_logs
+    expect "reverse proxy, certpin check --tls $stack: rejected, exit 1" rc=1 "out=rejected" \
+        "out=tls: $stack" -- "$CERTPIN" check --tls "$stack" --policy "$tmp/pin-int.json" \
+        --cafile "$scene/trust-device.pem" --connect "127.0.0.1:$mitm_port" "api.example.com:$mitm_port"
+    check "reverse proxy, certpin check --tls $stack: the proxy captured nothing" captured_nothing
+done
+
 # ---- mitmproxy as a regular proxy: the one the device was configured to use -------------------
 intercept_start_mitm regular || exit 1
 reset_logs
@@ -139,6 +166,11 @@ expect "direct, certpin (libcurl): accepted, the API answers" rc=0 'out="account
 expect "direct, certpin check (live): accepted, exit 0" rc=0 "out=accepted" -- \
     "$CERTPIN" check --policy "$tmp/pin-int.json" --cafile "$scene/trust-device.pem" \
     --connect "127.0.0.1:$legit_port" "api.example.com:$legit_port"
+for stack in "${other_stacks[@]}"; do
+    expect "direct, certpin ($stack adapter): accepted" rc=0 "out=certpin: accepted-pinned" \
+        "out=server: HTTP/1.1" -- "${stack_client[$stack]}" "$tmp/pin-int.json" \
+        "$scene/trust-device.pem" api.example.com 127.0.0.1 "$legit_port"
+done
 check "direct: the requests reached the API" grep -q "key=right" "$scene/legit.requests"
 check "direct: the proxy saw none of them" captured_nothing
 

@@ -5,9 +5,11 @@
  * can show. Where an attack works against the stack alone, a control row proves it (the same
  * connection without certpin gets through).
  *
- * Not here: an interception proxy (mitmproxy with its CA trusted) is the shell suite
- * tests/intercept (the OpenSSL client); the OpenSSL adapter's own API (verify callbacks, several
- * hosts, per-connection attachment, policy swaps under load) is tests/tls/test_tls_*.c. */
+ * Not here: the mitmproxy row (an interception proxy whose CA the device trusts) is the shell
+ * suite tests/intercept, which runs mitmdump against every stack's example client (OpenSSL,
+ * libcurl, mbedTLS, GnuTLS) and certpin check --tls STACK; the OpenSSL adapter's own API (verify
+ * callbacks, several hosts, per-connection attachment, policy swaps under load) is
+ * tests/tls/test_tls_*.c. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
