@@ -33,6 +33,7 @@
 #include "certpin/gnutls.h"
 #endif
 
+#if defined(CERTPIN_TEST_MBEDTLS) || defined(CERTPIN_TEST_GNUTLS)
 static const struct {
     const char *file;
     const char *name;
@@ -43,6 +44,7 @@ static const struct {
     {"expired.pem", "EXPIRED"},
 };
 #define PKI_CERTS (sizeof(pki_certs) / sizeof(pki_certs[0]))
+#endif
 
 static certpin_ctx *pinned_ctx(certpin_policy **policy)
 {
