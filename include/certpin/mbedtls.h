@@ -63,7 +63,8 @@ extern "C" {
 /* One connection's attachment: the guard's state and the connection's result. */
 typedef struct certpin_mbedtls certpin_mbedtls;
 
-/* A session saved by certpin_mbedtls_session_save(): mbedTLS's session and certpin's verdict on it. */
+/* A session saved by certpin_mbedtls_session_save(): mbedTLS's session and certpin's verdict on it.
+ */
 typedef struct certpin_mbedtls_session certpin_mbedtls_session;
 
 /* Pins ssl with pin: installs the verification callback and wraps the send and receive callbacks.

@@ -126,19 +126,25 @@ static int tag_current(const state *st, const session_tag *tag, char *why, size_
     if (st->host == NULL) {
         (void)snprintf(why, why_len, "no host given to certpin_gnutls_attach: session not resumed");
     } else if (certpin_host_canonical(st->host, canonical, NULL) != CERTPIN_OK) {
-        (void)snprintf(why, why_len, "the host given to certpin_gnutls_attach is not a valid host "
-                                     "name: session not resumed");
+        (void)snprintf(why, why_len,
+                       "the host given to certpin_gnutls_attach is not a valid host "
+                       "name: session not resumed");
     } else if (policy == NULL) {
         (void)snprintf(why, why_len, "no policy: certpin refuses to resume a session");
     } else if (memcmp(tag->policy_id, certpin_policy_id(policy), sizeof(tag->policy_id)) != 0) {
-        (void)snprintf(why, why_len, "session was not verified by certpin under this policy for this "
-                                     "host (it was verified under another policy): %s", tail);
+        (void)snprintf(why, why_len,
+                       "session was not verified by certpin under this policy for this "
+                       "host (it was verified under another policy): %s",
+                       tail);
     } else if (strcmp(tag->host, canonical) != 0) {
-        (void)snprintf(why, why_len, "session was not verified by certpin under this policy for this "
-                                     "host (it was verified for %s): %s", tag->host, tail);
+        (void)snprintf(why, why_len,
+                       "session was not verified by certpin under this policy for this "
+                       "host (it was verified for %s): %s",
+                       tag->host, tail);
     } else if (!certpin_verdict_accepted(tag->verdict)) {
-        (void)snprintf(why, why_len, "session was not verified by certpin under this policy for this "
-                                     "host (its verdict was %s): %s",
+        (void)snprintf(why, why_len,
+                       "session was not verified by certpin under this policy for this "
+                       "host (its verdict was %s): %s",
                        certpin_verdict_str(tag->verdict), tail);
     } else {
         ok = 1;
@@ -346,8 +352,10 @@ static int verify_fn(gnutls_session_t session)
     conn.served_chain = served->certs;
     conn.served_len = served->len;
     if (st->host == NULL) {
-        refuse(st, 0, "no host given to certpin_gnutls_attach: certpin checks exactly the host "
-                      "the application connects to, never a name the server supplies", &conn);
+        refuse(st, 0,
+               "no host given to certpin_gnutls_attach: certpin checks exactly the host "
+               "the application connects to, never a name the server supplies",
+               &conn);
         goto out;
     }
     if (peers == NULL || npeers == 0 || gnutls_certificate_type_get(session) != GNUTLS_CRT_X509) {
@@ -368,8 +376,8 @@ static int verify_fn(gnutls_session_t session)
     current_collector = NULL;
     if (ret < 0 || status != 0) {
         gnutls_datum_t text = {NULL, 0};
-        if (ret >= 0 && gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
-                                                                     &text, 0) >= 0) {
+        if (ret >= 0 &&
+            gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) >= 0) {
             (void)snprintf(reason, sizeof(reason), "GnuTLS's verification failed: %.*s",
                            (int)text.size, (char *)text.data);
             gnutls_free(text.data);
@@ -383,9 +391,10 @@ static int verify_fn(gnutls_session_t session)
     }
     /* Never the chain as sent: a server can append any certificate to it (CVE-2016-2402). */
     if (c->overflow || !path_build(c, &peers[0], verified)) {
-        refuse(st, 0, "certpin could not follow the path GnuTLS verified (was "
-                      "gnutls_session_set_verify_output_function called after certpin_gnutls_attach?)",
-                      &conn);
+        refuse(st, 0,
+               "certpin could not follow the path GnuTLS verified (was "
+               "gnutls_session_set_verify_output_function called after certpin_gnutls_attach?)",
+               &conn);
         ret = GNUTLS_E_CERTIFICATE_ERROR;
         goto out;
     }
@@ -451,8 +460,8 @@ static int hello_recv(gnutls_session_t session, const unsigned char *data, size_
 
 /* Before the client's Finished (TLS 1.2 and 1.3, full or resumed) and so before any application
  * data: the handshake goes on only if certpin cleared it. */
-static int hook_fn(gnutls_session_t session, unsigned int htype, unsigned when, unsigned int incoming,
-                   const gnutls_datum_t *msg)
+static int hook_fn(gnutls_session_t session, unsigned int htype, unsigned when,
+                   unsigned int incoming, const gnutls_datum_t *msg)
 {
     state *st;
     char why[512];
@@ -476,17 +485,21 @@ static int hook_fn(gnutls_session_t session, unsigned int htype, unsigned when, 
     if (gnutls_session_is_resumed(session)) {
         certpin_policy *policy = certpin_ctx_get_policy(st->pin);
         if (!st->offered) {
-            refuse(st, 0, "session was not verified by certpin under this policy for this host (a "
-                          "session set with gnutls_session_set_data, not certpin_gnutls_session_set, "
-                          "was resumed): drop it and connect again for a full handshake", NULL);
+            refuse(st, 0,
+                   "session was not verified by certpin under this policy for this host (a "
+                   "session set with gnutls_session_set_data, not certpin_gnutls_session_set, "
+                   "was resumed): drop it and connect again for a full handshake",
+                   NULL);
         } else if (peer_leaf_sha256(session, leaf)
                        ? memcmp(leaf, st->offered_tag.leaf_sha256, sizeof(leaf)) != 0
                        : gnutls_protocol_get_version(session) != GNUTLS_TLS1_3) {
             /* The server's certificate binds the resumed session to the one certpin offered. A
              * TLS 1.3 client gets it back only after its Finished (the handshake's authentication
              * is the PSK's until then): there the tag alone decides. */
-            refuse(st, 0, "the session resumed is not the one certpin_gnutls_session_set offered "
-                          "(gnutls_session_set_data was called after it): connect again", NULL);
+            refuse(st, 0,
+                   "the session resumed is not the one certpin_gnutls_session_set offered "
+                   "(gnutls_session_set_data was called after it): connect again",
+                   NULL);
         } else if (!tag_current(st, &st->offered_tag, why, sizeof(why)) || policy == NULL) {
             refuse(st, 0, why, NULL);
         } else {
@@ -497,9 +510,11 @@ static int hook_fn(gnutls_session_t session, unsigned int htype, unsigned when, 
         certpin_policy_free(policy);
         return st->hs == HS_CLEARED ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
     }
-    refuse(st, 0, "certpin's verification did not run in this handshake: the application replaced "
-                  "it after certpin_gnutls_attach (gnutls_session_set_verify_cert, "
-                  "gnutls_session_set_verify_function), which removes certpin's check", NULL);
+    refuse(st, 0,
+           "certpin's verification did not run in this handshake: the application replaced "
+           "it after certpin_gnutls_attach (gnutls_session_set_verify_cert, "
+           "gnutls_session_set_verify_function), which removes certpin's check",
+           NULL);
     return GNUTLS_E_CERTIFICATE_ERROR;
 }
 
@@ -513,8 +528,9 @@ certpin_status certpin_gnutls_attach(gnutls_session_t session, certpin_ctx *pin,
     int ret;
 
     if (session == NULL || pin == NULL) {
-        return cp_error(err, CERTPIN_E_ARG, "certpin_gnutls_attach needs a session and a certpin "
-                                            "context");
+        return cp_error(err, CERTPIN_E_ARG,
+                        "certpin_gnutls_attach needs a session and a certpin "
+                        "context");
     }
     if (host != NULL && (copy = strdup(host)) == NULL) {
         return cp_error(err, CERTPIN_E_NOMEM, "out of memory");

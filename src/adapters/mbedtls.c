@@ -55,11 +55,11 @@ typedef struct offer {
 
 /* Where a handshake stands for the guard. */
 typedef enum hs_state {
-    HS_NONE = 0,  /* no ClientHello seen yet */
-    HS_HELLO,     /* the ClientHello went out; nothing decided */
-    HS_VERIFIED,  /* certpin's callback accepted the chain in this handshake */
-    HS_CLEARED,   /* the guard cleared the handshake: its sends go out */
-    HS_REFUSED    /* refused: nothing more goes out until the next ClientHello */
+    HS_NONE = 0, /* no ClientHello seen yet */
+    HS_HELLO,    /* the ClientHello went out; nothing decided */
+    HS_VERIFIED, /* certpin's callback accepted the chain in this handshake */
+    HS_CLEARED,  /* the guard cleared the handshake: its sends go out */
+    HS_REFUSED   /* refused: nothing more goes out until the next ClientHello */
 } hs_state;
 
 struct certpin_mbedtls {
@@ -76,8 +76,8 @@ struct certpin_mbedtls {
     void *app_p_vrfy;
 
     hs_state hs;
-    offer next;         /* set by certpin_mbedtls_session_set for the next ClientHello */
-    offer offered;      /* what this handshake's ClientHello offered (set: certpin's session) */
+    offer next;    /* set by certpin_mbedtls_session_set for the next ClientHello */
+    offer offered; /* what this handshake's ClientHello offered (set: certpin's session) */
     size_t hello_id_len;
     unsigned char hello_id[32]; /* the session id the ClientHello carried */
 
@@ -167,19 +167,25 @@ static int tag_current(certpin_mbedtls *cm, const session_tag *tag, char *why, s
     if (host == NULL) {
         (void)snprintf(why, why_len, "%s", no_host);
     } else if (certpin_host_canonical(host, canonical, NULL) != CERTPIN_OK) {
-        (void)snprintf(why, why_len, "the host name set to verify is not a valid host name: session "
-                                     "not resumed");
+        (void)snprintf(why, why_len,
+                       "the host name set to verify is not a valid host name: session "
+                       "not resumed");
     } else if (policy == NULL) {
         (void)snprintf(why, why_len, "no policy: certpin refuses to resume a session");
     } else if (memcmp(tag->policy_id, certpin_policy_id(policy), sizeof(tag->policy_id)) != 0) {
-        (void)snprintf(why, why_len, "session was not verified by certpin under this policy for this "
-                                     "host (it was verified under another policy): %s", refuse_tail);
+        (void)snprintf(why, why_len,
+                       "session was not verified by certpin under this policy for this "
+                       "host (it was verified under another policy): %s",
+                       refuse_tail);
     } else if (strcmp(tag->host, canonical) != 0) {
-        (void)snprintf(why, why_len, "session was not verified by certpin under this policy for this "
-                                     "host (it was verified for %s): %s", tag->host, refuse_tail);
+        (void)snprintf(why, why_len,
+                       "session was not verified by certpin under this policy for this "
+                       "host (it was verified for %s): %s",
+                       tag->host, refuse_tail);
     } else if (!certpin_verdict_accepted(tag->verdict)) {
-        (void)snprintf(why, why_len, "session was not verified by certpin under this policy for this "
-                                     "host (its verdict was %s): %s",
+        (void)snprintf(why, why_len,
+                       "session was not verified by certpin under this policy for this "
+                       "host (its verdict was %s): %s",
                        certpin_verdict_str(tag->verdict), refuse_tail);
     } else {
         ok = 1;
@@ -305,8 +311,9 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
     if (cm->ssl->f_send != guard_send) {
         /* Without the guard a resumed handshake would go unchecked: refuse them all, loudly. */
         cm->chain_len = 0;
-        refuse(cm, 0, "mbedtls_ssl_set_bio was called after certpin_mbedtls_attach, which removed "
-                      "certpin's guard: set the BIO first, then attach");
+        refuse(cm, 0,
+               "mbedtls_ssl_set_bio was called after certpin_mbedtls_attach, which removed "
+               "certpin's guard: set the BIO first, then attach");
         return MBEDTLS_ERR_X509_FATAL_ERROR;
     }
     ret = decide(cm, crt);
@@ -357,9 +364,10 @@ static int client_hello(certpin_mbedtls *cm)
                           memcmp(cm->offered.ticket, sn->ticket, sn->ticket_len) != 0
                     : cm->offered.id_len != sn->id_len ||
                           memcmp(cm->offered.id, sn->id, sn->id_len) != 0)) {
-        refuse(cm, 0, "session was not verified by certpin under this policy for this host (it "
-                      "was offered with mbedtls_ssl_set_session, not certpin_mbedtls_session_set): "
-                      "not resumed; drop it and connect again for a full handshake");
+        refuse(cm, 0,
+               "session was not verified by certpin under this policy for this host (it "
+               "was offered with mbedtls_ssl_set_session, not certpin_mbedtls_session_set): "
+               "not resumed; drop it and connect again for a full handshake");
         return MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED;
     }
     if (!tag_current(cm, &cm->offered.tag, why, sizeof(why))) {
@@ -392,8 +400,8 @@ static int clear(certpin_mbedtls *cm)
         cm->hs = HS_CLEARED;
         return 1;
     }
-    if (cm->offered.set && sn != NULL && cm->hello_id_len != 0 &&
-        sn->id_len == cm->hello_id_len && memcmp(sn->id, cm->hello_id, sn->id_len) == 0) {
+    if (cm->offered.set && sn != NULL && cm->hello_id_len != 0 && sn->id_len == cm->hello_id_len &&
+        memcmp(sn->id, cm->hello_id, sn->id_len) == 0) {
         /* The server echoed the id: mbedTLS resumed certpin's session. */
         certpin_policy *policy = certpin_ctx_get_policy(cm->pin);
         if (policy != NULL &&
@@ -405,20 +413,24 @@ static int clear(certpin_mbedtls *cm)
             return 1;
         }
         certpin_policy_free(policy);
-        refuse(cm, 0, "the policy changed during the handshake: session not resumed; connect "
-                      "again");
+        refuse(cm, 0,
+               "the policy changed during the handshake: session not resumed; connect "
+               "again");
         return 0;
     }
     /* Nothing certpin checked: say what bypassed it. */
     if (cm->ssl->f_vrfy != verify_cb) {
-        refuse(cm, 0, "certpin's verification callback did not run: mbedtls_ssl_set_verify was "
-                      "called after certpin_mbedtls_attach, which replaces certpin's callback");
+        refuse(cm, 0,
+               "certpin's verification callback did not run: mbedtls_ssl_set_verify was "
+               "called after certpin_mbedtls_attach, which replaces certpin's callback");
     } else if (sn != NULL && sn->peer_cert == NULL) {
-        refuse(cm, 0, "the server sent no certificate that certpin could check (a ciphersuite "
-                      "without certificates?)");
+        refuse(cm, 0,
+               "the server sent no certificate that certpin could check (a ciphersuite "
+               "without certificates?)");
     } else {
-        refuse(cm, 0, "certpin's verification callback did not run in this handshake (was "
-                      "MBEDTLS_SSL_VERIFY_NONE set for it after its ClientHello?)");
+        refuse(cm, 0,
+               "certpin's verification callback did not run in this handshake (was "
+               "MBEDTLS_SSL_VERIFY_NONE set for it after its ClientHello?)");
     }
     (void)why;
     return 0;
@@ -441,8 +453,9 @@ static int guard_send(void *p, const unsigned char *buf, size_t len)
     if (cm->hs == HS_VERIFIED || cm->hs == HS_HELLO) {
         (void)clear(cm);
     } else if (cm->hs == HS_NONE) {
-        refuse(cm, 0, "data before any handshake certpin saw: was certpin attached after the "
-                      "handshake began?");
+        refuse(cm, 0,
+               "data before any handshake certpin saw: was certpin attached after the "
+               "handshake began?");
     }
     if (cm->hs != HS_CLEARED) {
         return MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED;
@@ -473,16 +486,19 @@ certpin_status certpin_mbedtls_attach(mbedtls_ssl_context *ssl, certpin_ctx *pin
         *out = NULL;
     }
     if (ssl == NULL || pin == NULL || out == NULL) {
-        return cp_error(err, CERTPIN_E_ARG, "certpin_mbedtls_attach needs an SSL context, a "
-                                            "certpin context and where to put the attachment");
+        return cp_error(err, CERTPIN_E_ARG,
+                        "certpin_mbedtls_attach needs an SSL context, a "
+                        "certpin context and where to put the attachment");
     }
     if (ssl->conf == NULL) {
-        return cp_error(err, CERTPIN_E_ARG, "the SSL context is not set up: call "
-                                            "mbedtls_ssl_setup(ssl, conf) first");
+        return cp_error(err, CERTPIN_E_ARG,
+                        "the SSL context is not set up: call "
+                        "mbedtls_ssl_setup(ssl, conf) first");
     }
     if (ssl->conf->endpoint != MBEDTLS_SSL_IS_CLIENT) {
-        return cp_error(err, CERTPIN_E_ARG, "certpin pins the certificates of servers: attach it "
-                                            "to a client connection");
+        return cp_error(err, CERTPIN_E_ARG,
+                        "certpin pins the certificates of servers: attach it "
+                        "to a client connection");
     }
     if (ssl->conf->transport != MBEDTLS_SSL_TRANSPORT_STREAM) {
         return cp_error(err, CERTPIN_E_ARG, "certpin's mbedTLS adapter supports TLS, not DTLS");
@@ -541,8 +557,7 @@ certpin_status certpin_mbedtls_session_save(certpin_mbedtls *cm, certpin_mbedtls
     policy = certpin_result_policy(cm->result);
     /* Only a session certpin cleared in a handshake that finished. */
     CP_ENSURE(cm->hs == HS_CLEARED && cm->ssl->state == MBEDTLS_SSL_HANDSHAKE_OVER &&
-                  policy != NULL &&
-                  certpin_verdict_accepted(certpin_result_verdict(cm->result)),
+                  policy != NULL && certpin_verdict_accepted(certpin_result_verdict(cm->result)),
               CERTPIN_E_ARG);
     s = calloc(1, sizeof(*s));
     CP_ENSURE_REF(s, CERTPIN_E_NOMEM);

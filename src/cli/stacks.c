@@ -40,9 +40,9 @@
 
 struct cli_client {
     cli_tls tls;
-    SSL_CTX *ssl_ctx;             /* openssl */
+    SSL_CTX *ssl_ctx; /* openssl */
     certpin_ctx *pin;
-    STACK_OF(X509) *anchors;      /* the trust store, to show the anchor of a verified chain */
+    STACK_OF(X509) * anchors; /* the trust store, to show the anchor of a verified chain */
 #ifdef CERTPIN_CLI_MBEDTLS
     mbedtls_ssl_config conf;
     mbedtls_x509_crt ca;
@@ -105,7 +105,7 @@ const char *cli_tls_library(cli_tls tls)
 }
 
 /* The certificates of a PEM file (the trust store), for naming the anchor of a verified chain. */
-static STACK_OF(X509) *read_anchors(const char *file)
+static STACK_OF(X509) * read_anchors(const char *file)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
     FILE *f = fopen(file, "r");
@@ -216,9 +216,9 @@ cli_client *cli_client_new(cli_tls tls, const char *cafile, certpin_ctx *pin, in
     if (tls == CLI_TLS_GNUTLS) {
         int ret = gnutls_certificate_allocate_credentials(&cl->cred);
         if (ret >= 0) {
-            ret = cafile != NULL
-                      ? gnutls_certificate_set_x509_trust_file(cl->cred, cafile, GNUTLS_X509_FMT_PEM)
-                      : gnutls_certificate_set_x509_system_trust(cl->cred);
+            ret = cafile != NULL ? gnutls_certificate_set_x509_trust_file(cl->cred, cafile,
+                                                                          GNUTLS_X509_FMT_PEM)
+                                 : gnutls_certificate_set_x509_system_trust(cl->cred);
         }
         if (ret <= 0) {
             cli_error("%s: cannot load the trust store: %s",
@@ -237,7 +237,7 @@ cli_client *cli_client_new(cli_tls tls, const char *cafile, certpin_ctx *pin, in
 
 /* ---- what every connection gives ------------------------------------------------------------- */
 
-static void push_der(STACK_OF(X509) *sk, const unsigned char *der, size_t len)
+static void push_der(STACK_OF(X509) * sk, const unsigned char *der, size_t len)
 {
     const unsigned char *p = der;
     X509 *x = len <= (size_t)INT32_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
@@ -248,9 +248,9 @@ static void push_der(STACK_OF(X509) *sk, const unsigned char *der, size_t len)
 }
 
 /* The certificate of served or of the trust store whose key has pin. */
-static X509 *find_pin(const cli_client *cl, STACK_OF(X509) *served, const unsigned char *pin)
+static X509 *find_pin(const cli_client *cl, STACK_OF(X509) * served, const unsigned char *pin)
 {
-    STACK_OF(X509) *lists[2];
+    STACK_OF(X509) * lists[2];
     int l;
     int i;
     lists[0] = served;
@@ -271,7 +271,7 @@ static X509 *find_pin(const cli_client *cl, STACK_OF(X509) *served, const unsign
 /* The verified chain of an mbedTLS or GnuTLS connection, as certpin's result names it (the keys
  * of the path the stack verified): each certificate found among those the server sent and the
  * trust store. NULL when one is not found (then only the result's pins show it). */
-static STACK_OF(X509) *verified_from_result(const cli_client *cl, const cli_session *s)
+static STACK_OF(X509) * verified_from_result(const cli_client *cl, const cli_session *s)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
     size_t i;
@@ -308,7 +308,8 @@ static int blocking_until(int fd, double deadline)
                : -1;
 }
 
-/* ---- mbedTLS ---------------------------------------------------------------------------------- */
+/* ---- mbedTLS ----------------------------------------------------------------------------------
+ */
 
 #ifdef CERTPIN_CLI_MBEDTLS
 typedef struct mb_conn {
@@ -386,22 +387,26 @@ static void connect_mbedtls(const cli_client *cl, const cli_target *target, doub
                        "timed out in the TLS handshake with %s (mbedTLS: %s)", c->peer, text);
         cli_conn_fail(c, CLI_FAILURE_TIMEOUT, message);
     } else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-        (void)snprintf(message, sizeof(message), "TLS alert from the server %s during the TLS "
-                       "handshake (mbedTLS: %s)", c->peer, text);
+        (void)snprintf(message, sizeof(message),
+                       "TLS alert from the server %s during the TLS "
+                       "handshake (mbedTLS: %s)",
+                       c->peer, text);
         cli_conn_fail(c, CLI_FAILURE_TLS_ALERT, message);
     } else if (ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_NET_CONN_RESET) {
         (void)snprintf(message, sizeof(message),
                        "the server %s closed the connection during the TLS handshake", c->peer);
         cli_conn_fail(c, CLI_FAILURE_TLS_CLOSED, message);
     } else {
-        (void)snprintf(message, sizeof(message), "TLS handshake with %s failed: mbedTLS: -0x%04x %s",
-                       c->peer, (unsigned)-ret, text);
+        (void)snprintf(message, sizeof(message),
+                       "TLS handshake with %s failed: mbedTLS: -0x%04x %s", c->peer, (unsigned)-ret,
+                       text);
         cli_conn_fail(c, CLI_FAILURE_TLS, message);
     }
 }
 #endif
 
-/* ---- GnuTLS ----------------------------------------------------------------------------------- */
+/* ---- GnuTLS -----------------------------------------------------------------------------------
+ */
 
 #ifdef CERTPIN_CLI_GNUTLS
 static void connect_gnutls(const cli_client *cl, const cli_target *target, double deadline,
@@ -462,8 +467,10 @@ static void connect_gnutls(const cli_client *cl, const cli_target *target, doubl
         cli_conn_fail(c, CLI_FAILURE_TIMEOUT, message);
     } else if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED) {
         c->alert = (int)gnutls_alert_get(session);
-        (void)snprintf(message, sizeof(message), "TLS alert %d (%s) from the server %s during the "
-                       "TLS handshake", c->alert, cli_alert_name(c->alert), c->peer);
+        (void)snprintf(message, sizeof(message),
+                       "TLS alert %d (%s) from the server %s during the "
+                       "TLS handshake",
+                       c->alert, cli_alert_name(c->alert), c->peer);
         cli_conn_fail(c, CLI_FAILURE_TLS_ALERT, message);
     } else if (ret == GNUTLS_E_PREMATURE_TERMINATION) {
         (void)snprintf(message, sizeof(message),
@@ -477,7 +484,8 @@ static void connect_gnutls(const cli_client *cl, const cli_target *target, doubl
 }
 #endif
 
-/* ---- every stack ------------------------------------------------------------------------------ */
+/* ---- every stack ------------------------------------------------------------------------------
+ */
 
 void cli_client_connect(const cli_client *cl, const cli_target *target, const cli_target *via,
                         double timeout, cli_session *s)
@@ -488,7 +496,7 @@ void cli_client_connect(const cli_client *cl, const cli_target *target, const cl
     memset(s, 0, sizeof(*s));
     s->tls = cl->tls;
     if (cl->tls == CLI_TLS_OPENSSL) {
-        STACK_OF(X509) *chain;
+        STACK_OF(X509) * chain;
         cli_connect(cl->ssl_ctx, target, via, timeout, c);
         if (c->ssl == NULL) {
             return;

@@ -17,8 +17,7 @@ struct cp_sha256_ctx {
 
 certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32])
 {
-    return gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, out) == 0 ? CERTPIN_OK
-                                                                     : CERTPIN_E_CRYPTO;
+    return gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, out) == 0 ? CERTPIN_OK : CERTPIN_E_CRYPTO;
 }
 
 cp_sha256_ctx *cp_sha256_new(void)
@@ -65,8 +64,8 @@ certpin_status cp_base64_encode32(const unsigned char in[32], char out[45])
     return CERTPIN_OK;
 }
 
-certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out, size_t out_cap,
-                                size_t *out_len)
+certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out,
+                                size_t out_cap, size_t *out_len)
 {
     struct base64_decode_ctx ctx;
     uint8_t buf[192];
@@ -93,7 +92,4 @@ certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char
     return CERTPIN_OK;
 }
 
-const char *cp_crypto_backend(void)
-{
-    return "GnuTLS " GNUTLS_VERSION;
-}
+const char *cp_crypto_backend(void) { return "GnuTLS " GNUTLS_VERSION; }

@@ -61,8 +61,8 @@ certpin_status cp_base64_encode32(const unsigned char in[32], char out[45])
     return CERTPIN_OK;
 }
 
-certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out, size_t out_cap,
-                                size_t *out_len)
+certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out,
+                                size_t out_cap, size_t *out_len)
 {
     size_t olen = 0;
     *out_len = 0;
@@ -74,7 +74,4 @@ certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char
     return CERTPIN_OK;
 }
 
-const char *cp_crypto_backend(void)
-{
-    return "mbed TLS " MBEDTLS_VERSION_STRING;
-}
+const char *cp_crypto_backend(void) { return "mbed TLS " MBEDTLS_VERSION_STRING; }

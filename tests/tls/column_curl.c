@@ -35,10 +35,7 @@ static CURLcode own_ssl_ctx(CURL *easy, void *ssl_ctx, void *arg)
     return CURLE_OK;
 }
 
-static void session_free(void *session)
-{
-    curl_share_cleanup(session);
-}
+static void session_free(void *session) { curl_share_cleanup(session); }
 
 static int run(const conn_opts *o, conn_outcome *out)
 {
@@ -62,8 +59,9 @@ static int run(const conn_opts *o, conn_outcome *out)
         harness_die("curl_easy_init");
     }
     if (o->given == GIVE_IP) {
-        (void)snprintf(url, sizeof(url), o->family == AF_INET6 ? "https://[%s]:%d/"
-                                                               : "https://%s:%d/", o->ip, o->port);
+        (void)snprintf(url, sizeof(url),
+                       o->family == AF_INET6 ? "https://[%s]:%d/" : "https://%s:%d/", o->ip,
+                       o->port);
     } else {
         (void)snprintf(url, sizeof(url), "https://%s:%d/", host, o->port);
         (void)snprintf(entry, sizeof(entry), "%s:%d:%s", host, o->port,
@@ -82,9 +80,9 @@ static int run(const conn_opts *o, conn_outcome *out)
         curl_easy_setopt(easy, CURLOPT_CAINFO, pki_path(o->trust)) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SSLVERSION,
-                         o->tls13 ? CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3
-                                  : CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2) !=
-            CURLE_OK ||
+                         o->tls13
+                             ? CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3
+                             : CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTP09_ALLOWED, 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, &got) != CURLE_OK ||
@@ -126,9 +124,18 @@ static int run(const conn_opts *o, conn_outcome *out)
 }
 
 const column column_curl = {
-    .name = "curl", .tls13 = 1, .ip_san = 1, .owns_sessions = 0, .sees_direct_offer = 0,
-    .binds_tls13_resumption = 1, .guards_handshake = 1, .offers_sessions = 0,
-    .drops_stale_sessions = 1, .gives_no_host = 0, .verifies_when_off = 0,
+    .name = "curl",
+    .tls13 = 1,
+    .ip_san = 1,
+    .owns_sessions = 0,
+    .sees_direct_offer = 0,
+    .binds_tls13_resumption = 1,
+    .guards_handshake = 1,
+    .offers_sessions = 0,
+    .drops_stale_sessions = 1,
+    .gives_no_host = 0,
+    .verifies_when_off = 0,
     .refusal = {"SSL peer certificate", "aborted by an application callback", "SSL connect error"},
-    .run = run, .session_free = session_free,
+    .run = run,
+    .session_free = session_free,
 };

@@ -44,12 +44,12 @@ static int run(const conn_opts *o, conn_outcome *out)
     memset(out, 0, sizeof(*out));
     out->depth = -1;
     if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
-        gnutls_certificate_set_x509_trust_file(cred, pki_path(o->trust), GNUTLS_X509_FMT_PEM) <= 0 ||
+        gnutls_certificate_set_x509_trust_file(cred, pki_path(o->trust), GNUTLS_X509_FMT_PEM) <=
+            0 ||
         gnutls_init(&session, GNUTLS_CLIENT) < 0 ||
-        gnutls_priority_set_direct(session,
-                                   o->tls13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
-                                            : "NORMAL:-VERS-ALL:+VERS-TLS1.2",
-                                   NULL) < 0 ||
+        gnutls_priority_set_direct(
+            session, o->tls13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3" : "NORMAL:-VERS-ALL:+VERS-TLS1.2",
+            NULL) < 0 ||
         gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, cred) < 0) {
         harness_die("GnuTLS set-up");
     }
@@ -140,8 +140,18 @@ static int run(const conn_opts *o, conn_outcome *out)
 }
 
 const column column_gnutls = {
-    .name = "gnutls", .tls13 = 1, .ip_san = 1, .owns_sessions = 1, .sees_direct_offer = 0,
-    .binds_tls13_resumption = 0, .guards_handshake = 1,
-    .offers_sessions = 1, .drops_stale_sessions = 0, .gives_no_host = 1, .verifies_when_off = 1,
-    .refusal = {"Error in the certificate"}, .run = run, .session_free = session_free,
+    .name = "gnutls",
+    .tls13 = 1,
+    .ip_san = 1,
+    .owns_sessions = 1,
+    .sees_direct_offer = 0,
+    .binds_tls13_resumption = 0,
+    .guards_handshake = 1,
+    .offers_sessions = 1,
+    .drops_stale_sessions = 0,
+    .gives_no_host = 1,
+    .verifies_when_off = 1,
+    .refusal = {"Error in the certificate"},
+    .run = run,
+    .session_free = session_free,
 };

@@ -166,10 +166,20 @@ static int run(const conn_opts *o, conn_outcome *out)
 }
 
 const column column_mbedtls = {
-    .name = "mbedtls", .tls13 = 0, .ip_san = 0, .owns_sessions = 1, .sees_direct_offer = 1,
-    .binds_tls13_resumption = 0, .guards_handshake = 1,
-    .offers_sessions = 1, .drops_stale_sessions = 0, .gives_no_host = 1, .verifies_when_off = 1,
+    .name = "mbedtls",
+    .tls13 = 0,
+    .ip_san = 0,
+    .owns_sessions = 1,
+    .sees_direct_offer = 1,
+    .binds_tls13_resumption = 0,
+    .guards_handshake = 1,
+    .offers_sessions = 1,
+    .drops_stale_sessions = 0,
+    .gives_no_host = 1,
+    .verifies_when_off = 1,
     /* MBEDTLS_ERR_X509_FATAL_ERROR from the callback, MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED from
      * the guard */
-    .refusal = {"-0x3000", "-0x7800"}, .run = run, .session_free = session_free,
+    .refusal = {"-0x3000", "-0x7800"},
+    .run = run,
+    .session_free = session_free,
 };

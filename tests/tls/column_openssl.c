@@ -44,14 +44,21 @@ static int run(const conn_opts *o, conn_outcome *out)
     return 1;
 }
 
-static void session_free(void *session)
-{
-    SSL_SESSION_free(session);
-}
+static void session_free(void *session) { SSL_SESSION_free(session); }
 
 const column column_openssl = {
-    .name = "openssl", .tls13 = 1, .ip_san = 1, .owns_sessions = 0, .sees_direct_offer = 1,
-    .binds_tls13_resumption = 1, .guards_handshake = 0,
-    .offers_sessions = 1, .drops_stale_sessions = 0, .gives_no_host = 1, .verifies_when_off = 1,
-    .refusal = {"certificate verify failed", "callback failed"}, .run = run, .session_free = session_free,
+    .name = "openssl",
+    .tls13 = 1,
+    .ip_san = 1,
+    .owns_sessions = 0,
+    .sees_direct_offer = 1,
+    .binds_tls13_resumption = 1,
+    .guards_handshake = 0,
+    .offers_sessions = 1,
+    .drops_stale_sessions = 0,
+    .gives_no_host = 1,
+    .verifies_when_off = 1,
+    .refusal = {"certificate verify failed", "callback failed"},
+    .run = run,
+    .session_free = session_free,
 };

@@ -24,36 +24,36 @@ typedef enum offer_way {
 
 typedef struct conn_opts {
     int port;
-    int family;            /* AF_INET or AF_INET6 */
-    int tls13;             /* 0: TLS 1.2 only; 1: TLS 1.3 only */
-    const char *trust;     /* PKI file name */
-    certpin_ctx *pin;      /* NULL: the stack without certpin (a control) */
+    int family;        /* AF_INET or AF_INET6 */
+    int tls13;         /* 0: TLS 1.2 only; 1: TLS 1.3 only */
+    const char *trust; /* PKI file name */
+    certpin_ctx *pin;  /* NULL: the stack without certpin (a control) */
     host_given given;
-    const char *host;      /* default api.example.com */
+    const char *host; /* default api.example.com */
     const char *ip;
-    int verify_off;        /* the application turns the stack's verification off */
-    const void *session;   /* a session from this column's earlier connection (borrowed) */
+    int verify_off;      /* the application turns the stack's verification off */
+    const void *session; /* a session from this column's earlier connection (borrowed) */
     offer_way offer;
-    const void *session2;  /* then this one too, with the stack's own call (which replaces the
-                              first in the stack) */
-    int want_session;      /* fill outcome.session */
-    int replace_verify;    /* after attaching, the application sets the stack's verification
-                              callback itself (which replaces certpin's) */
+    const void *session2; /* then this one too, with the stack's own call (which replaces the
+                             first in the stack) */
+    int want_session;     /* fill outcome.session */
+    int replace_verify;   /* after attaching, the application sets the stack's verification
+                             callback itself (which replaces certpin's) */
 } conn_opts;
 
 typedef struct conn_outcome {
-    int connected;         /* the handshake succeeded */
-    int replied;           /* the request was sent and the server's reply read */
-    int resumed;           /* the stack says the session was resumed (-1: it cannot say) */
-    int has_result;        /* the adapter had a result for the connection */
+    int connected;  /* the handshake succeeded */
+    int replied;    /* the request was sent and the server's reply read */
+    int resumed;    /* the stack says the session was resumed (-1: it cannot say) */
+    int has_result; /* the adapter had a result for the connection */
     certpin_verdict verdict;
     unsigned warnings;
     int depth;
     char host[CERTPIN_HOST_MAX];
     char reason[512];
     char policy_id[65];
-    char error[512];       /* the stack's error, for messages */
-    void *session;         /* with want_session, when the connection left one (column's type) */
+    char error[512]; /* the stack's error, for messages */
+    void *session;   /* with want_session, when the connection left one (column's type) */
 } conn_outcome;
 
 typedef struct column {
@@ -67,15 +67,15 @@ typedef struct column {
                               no public way to tell a client offers a session) */
     int binds_tls13_resumption; /* under TLS 1.3 too, a resumed session is checked to be the one
                               certpin offered (GnuTLS: a TLS 1.2 check only) */
-    int guards_handshake;  /* the adapter fails a handshake its check did not run in (the OpenSSL
-                              adapter instead reports not-checked: see certpin/openssl.h) */
-    int offers_sessions;   /* the application offers a given session (libcurl: its cache does) */
+    int guards_handshake;     /* the adapter fails a handshake its check did not run in (the OpenSSL
+                                 adapter instead reports not-checked: see certpin/openssl.h) */
+    int offers_sessions;      /* the application offers a given session (libcurl: its cache does) */
     int drops_stale_sessions; /* a session certpin would not resume is dropped before the
                               ClientHello and the connection makes a full, checked handshake,
                               instead of failing (libcurl) */
-    int gives_no_host;     /* the application can connect without a host to verify */
-    int verifies_when_off; /* with the application's verification off, certpin still verifies
-                              and decides (libcurl: refuses every transfer) */
+    int gives_no_host;        /* the application can connect without a host to verify */
+    int verifies_when_off;    /* with the application's verification off, certpin still verifies
+                                 and decides (libcurl: refuses every transfer) */
     /* How the stack reports a handshake certpin failed: one of these is in conn_outcome.error. */
     const char *refusal[3];
     /* Connects, handshakes, sends "GET /secret API-KEY" on success and reads the reply. Fills out

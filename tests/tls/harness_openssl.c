@@ -125,9 +125,9 @@ int client_run(const client_opts *o, client_outcome *out)
     memset(out, 0, sizeof(*out));
     out->depth = -1;
     if (ctx == NULL) {
-        ctx = client_ctx_new(o->trust, o->version, o->verify_none, o->cb,
-                             o->prepare_only ? NULL : o->pin,
-                             o->pin == NULL || o->ssl_before_attach);
+        ctx =
+            client_ctx_new(o->trust, o->version, o->verify_none, o->cb,
+                           o->prepare_only ? NULL : o->pin, o->pin == NULL || o->ssl_before_attach);
     }
     ssl = SSL_new(ctx);
     if (ssl == NULL) {
@@ -200,4 +200,3 @@ int client_run(const client_opts *o, client_outcome *out)
     ERR_clear_error();
     return 1;
 }
-

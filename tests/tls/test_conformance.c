@@ -64,15 +64,15 @@ void outcome_from_result(const certpin_result *r, conn_outcome *out)
 
 #define API_PINNED(...)                                                                            \
     {                                                                                              \
-        .entries = {{.host = "api.example.com", __VA_ARGS__}}                                      \
+        .entries = { {.host = "api.example.com", __VA_ARGS__} }                                    \
     }
 
 /* Where the session a resumption row offers comes from. */
 typedef enum source {
     SRC_NONE = 0,
-    SRC_PINNED_API,  /* a pinned connection (policy A) to the legit server for api.example.com */
-    SRC_PINNED_WWW,  /* the same for www.example.com */
-    SRC_PLAIN_ROGUE  /* the stack without certpin, same trust, to the rogue server */
+    SRC_PINNED_API, /* a pinned connection (policy A) to the legit server for api.example.com */
+    SRC_PINNED_WWW, /* the same for www.example.com */
+    SRC_PLAIN_ROGUE /* the stack without certpin, same trust, to the rogue server */
 } source;
 
 typedef struct scenario {
@@ -86,27 +86,28 @@ typedef struct scenario {
     const char *ip;
     int family;
     int verify_off;
-    int needs_ip_san;        /* only columns whose stack matches IP subjectAltNames */
+    int needs_ip_san; /* only columns whose stack matches IP subjectAltNames */
     /* resumption */
     source src;
-    int switch_policy;       /* the context's policy is B when the session is offered */
+    int switch_policy; /* the context's policy is B when the session is offered */
     offer_way offer;
     int needs_owned_sessions;
-    int swap_in_plain;       /* after the pinned session, one from a plain connection to the rogue
-                                server is set with the stack's own call */
+    int swap_in_plain; /* after the pinned session, one from a plain connection to the rogue
+                          server is set with the stack's own call */
     int replace_verify;
-    int needs_guard;         /* only columns whose adapter guards the end of the handshake */
+    int needs_guard; /* only columns whose adapter guards the end of the handshake */
 
     /* expectations, the same for every column */
-    int accepted;            /* the handshake succeeds and the request reaches the server */
+    int accepted; /* the handshake succeeds and the request reaches the server */
     certpin_verdict verdict;
-    unsigned warnings;       /* bits that must be set */
+    unsigned warnings; /* bits that must be set */
     int check_depth;
     int depth;
-    int resumed;             /* the server resumed the session */
-    int no_hello;            /* refused before the ClientHello: nothing reached the server */
-    certpin_verdict dropped_verdict; /* where the stack drops a stale session and makes a full handshake
-                                instead (drops_stale_sessions), the verdict of that handshake */
+    int resumed;  /* the server resumed the session */
+    int no_hello; /* refused before the ClientHello: nothing reached the server */
+    certpin_verdict
+        dropped_verdict;     /* where the stack drops a stale session and makes a full handshake
+                        instead (drops_stale_sessions), the verdict of that handshake */
     int control_accepts;     /* control: without certpin the stack lets the request through */
     const char *served[6];   /* PKI names of the chain the report says was served */
     const char *verified[6]; /* and verified */
@@ -114,139 +115,270 @@ typedef struct scenario {
 
 static const scenario scenarios[] = {
     /* the legit chain pinned at each depth (the root is only in the client's trust store) */
-    {.name = "legit-pin-leaf", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"LEAF", "BACKUP"}), .accepted = 1,
-     .verdict = CERTPIN_ACCEPTED_PINNED, .check_depth = 1, .depth = 0},
-    {.name = "legit-pin-intermediate", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .accepted = 1,
-     .verdict = CERTPIN_ACCEPTED_PINNED, .check_depth = 1, .depth = 1},
-    {.name = "legit-pin-root-not-sent", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_ROOT", "BACKUP"}), .accepted = 1,
-     .verdict = CERTPIN_ACCEPTED_PINNED, .check_depth = 1, .depth = 2},
-    {.name = "legit-every-pin-on-chain", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "LEAF"}), .accepted = 1,
-     .verdict = CERTPIN_ACCEPTED_PINNED, .warnings = CERTPIN_WARN_NO_BACKUP},
+    {.name = "legit-pin-leaf",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"LEAF", "BACKUP"}),
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
+     .check_depth = 1,
+     .depth = 0},
+    {.name = "legit-pin-intermediate",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
+     .check_depth = 1,
+     .depth = 1},
+    {.name = "legit-pin-root-not-sent",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_ROOT", "BACKUP"}),
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
+     .check_depth = 1,
+     .depth = 2},
+    {.name = "legit-every-pin-on-chain",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "LEAF"}),
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
+     .warnings = CERTPIN_WARN_NO_BACKUP},
 
     /* a leaf for the same name from a second CA the client also trusts */
-    {.name = "rogue-second-ca", .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verdict = CERTPIN_REJECTED_NO_MATCH,
-     .control_accepts = 1, .served = {"ROGUE", "CA2_INT"},
+    {.name = "rogue-second-ca",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .verdict = CERTPIN_REJECTED_NO_MATCH,
+     .control_accepts = 1,
+     .served = {"ROGUE", "CA2_INT"},
      .verified = {"ROGUE", "CA2_INT", "CA2_ROOT"}},
 
     /* chain padding (CVE-2016-2402): the pinned CAs appended to what the rogue server sends; only
      * the path verification used may be pinned */
-    {.name = "padded-chain", .serve = ID_PADDED, .trust = "trust-both.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "CA1_ROOT"}), .verdict = CERTPIN_REJECTED_NO_MATCH,
-     .control_accepts = 1, .served = {"ROGUE", "CA2_INT", "CA1_INT", "CA1_ROOT"},
+    {.name = "padded-chain",
+     .serve = ID_PADDED,
+     .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "CA1_ROOT"}),
+     .verdict = CERTPIN_REJECTED_NO_MATCH,
+     .control_accepts = 1,
+     .served = {"ROGUE", "CA2_INT", "CA1_INT", "CA1_ROOT"},
      .verified = {"ROGUE", "CA2_INT", "CA2_ROOT"}},
 
     /* deny pins win over a matching pin, at any depth */
-    {.name = "deny-leaf-while-int-pinned", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+    {.name = "deny-leaf-while-int-pinned",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .deny = {"LEAF"}),
-     .verdict = CERTPIN_REJECTED_DENIED, .check_depth = 1, .depth = 0},
-    {.name = "deny-root-not-sent", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .verdict = CERTPIN_REJECTED_DENIED,
+     .check_depth = 1,
+     .depth = 0},
+    {.name = "deny-root-not-sent",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = API_PINNED(.pins = {"LEAF", "BACKUP"}, .deny = {"CA1_ROOT"}),
-     .verdict = CERTPIN_REJECTED_DENIED, .check_depth = 1, .depth = 2},
+     .verdict = CERTPIN_REJECTED_DENIED,
+     .check_depth = 1,
+     .depth = 2},
 
     /* expiry of the entry, and of the certificate */
-    {.name = "expired-entry-unpins", .serve = ID_ROGUE, .trust = "trust-both.pem",
+    {.name = "expired-entry-unpins",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
      .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .expires = "2020-01-01",
                           .on_expiry = CERTPIN_ON_EXPIRY_UNPIN),
-     .accepted = 1, .verdict = CERTPIN_ACCEPTED_EXPIRED},
-    {.name = "expired-entry-enforced", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_EXPIRED},
+    {.name = "expired-entry-enforced",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
      .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .expires = "2020-01-01",
                           .on_expiry = CERTPIN_ON_EXPIRY_ENFORCE),
-     .verdict = CERTPIN_REJECTED_NO_MATCH, .warnings = CERTPIN_WARN_EXPIRED_ENFORCED},
-    {.name = "expired-certificate", .serve = ID_EXPIRED, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verdict = CERTPIN_REJECTED_UNVERIFIED},
+     .verdict = CERTPIN_REJECTED_NO_MATCH,
+     .warnings = CERTPIN_WARN_EXPIRED_ENFORCED},
+    {.name = "expired-certificate",
+     .serve = ID_EXPIRED,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .verdict = CERTPIN_REJECTED_UNVERIFIED},
 
     /* report-only */
-    {.name = "report-only", .serve = ID_ROGUE, .trust = "trust-both.pem",
+    {.name = "report-only",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
      .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .mode = CERTPIN_MODE_REPORT_ONLY),
-     .accepted = 1, .verdict = CERTPIN_ACCEPTED_REPORT_ONLY, .served = {"ROGUE", "CA2_INT"},
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_REPORT_ONLY,
+     .served = {"ROGUE", "CA2_INT"},
      .verified = {"ROGUE", "CA2_INT", "CA2_ROOT"}},
 
     /* hosts no entry lists */
-    {.name = "unlisted-host-deny", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+    {.name = "unlisted-host-deny",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = {.unpinned = CERTPIN_UNPINNED_DENY,
                 .entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
-     .host = "localhost", .verdict = CERTPIN_REJECTED_UNPINNED_HOST},
-    {.name = "unlisted-host-allow", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+     .host = "localhost",
+     .verdict = CERTPIN_REJECTED_UNPINNED_HOST},
+    {.name = "unlisted-host-allow",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = {.entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
-     .host = "localhost", .accepted = 1, .verdict = CERTPIN_ACCEPTED_NOT_PINNED},
-    {.name = "wildcard-entry-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
+     .host = "localhost",
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_NOT_PINNED},
+    {.name = "wildcard-entry-rogue",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
      .policy = {.entries = {{.host = "*.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
-     .host = "www.example.com", .verdict = CERTPIN_REJECTED_NO_MATCH},
+     .host = "www.example.com",
+     .verdict = CERTPIN_REJECTED_NO_MATCH},
 
     /* no host given to verify: fail closed, never the server's name */
-    {.name = "no-host-given", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .given = GIVE_NONE,
+    {.name = "no-host-given",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .given = GIVE_NONE,
      .verdict = CERTPIN_REJECTED_ERROR},
-    {.name = "no-policy", .serve = ID_LEGIT, .trust = "trust-ca1.pem", .null_policy = 1,
+    {.name = "no-policy",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .null_policy = 1,
      .verdict = CERTPIN_REJECTED_ERROR},
 
     /* verification turned off by the application: certpin verifies anyway */
-    {.name = "verify-off-legit", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verify_off = 1, .accepted = 1,
+    {.name = "verify-off-legit",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .verify_off = 1,
+     .accepted = 1,
      .verdict = CERTPIN_ACCEPTED_PINNED},
-    {.name = "verify-off-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .verify_off = 1,
-     .verdict = CERTPIN_REJECTED_NO_MATCH, .control_accepts = 1},
-    {.name = "verify-off-untrusted", .serve = ID_UNTRUSTED, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}), .verify_off = 1,
-     .verdict = CERTPIN_REJECTED_UNVERIFIED, .control_accepts = 1},
+    {.name = "verify-off-rogue",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .verify_off = 1,
+     .verdict = CERTPIN_REJECTED_NO_MATCH,
+     .control_accepts = 1},
+    {.name = "verify-off-untrusted",
+     .serve = ID_UNTRUSTED,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}),
+     .verify_off = 1,
+     .verdict = CERTPIN_REJECTED_UNVERIFIED,
+     .control_accepts = 1},
 
     /* the stack's own verification fails: not a pin decision, even with the leaf pinned */
-    {.name = "untrusted-chain", .serve = ID_UNTRUSTED, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}), .verdict = CERTPIN_REJECTED_UNVERIFIED},
-    {.name = "wrong-host-name", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+    {.name = "untrusted-chain",
+     .serve = ID_UNTRUSTED,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}),
+     .verdict = CERTPIN_REJECTED_UNVERIFIED},
+    {.name = "wrong-host-name",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = {.entries = {{.host = "evil.example.org", .pins = {"CA1_INT", "BACKUP"}}}},
-     .host = "evil.example.org", .verdict = CERTPIN_REJECTED_UNVERIFIED},
+     .host = "evil.example.org",
+     .verdict = CERTPIN_REJECTED_UNVERIFIED},
 
     /* the application replaces certpin's verification callback after attaching: where the adapter
      * guards the handshake, it fails (certpin's check did not run) */
-    {.name = "verification-replaced-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .replace_verify = 1, .needs_guard = 1,
+    {.name = "verification-replaced-rogue",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .replace_verify = 1,
+     .needs_guard = 1,
      .verdict = CERTPIN_REJECTED_ERROR},
-    {.name = "verification-replaced-legit", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .replace_verify = 1, .needs_guard = 1,
+    {.name = "verification-replaced-legit",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .replace_verify = 1,
+     .needs_guard = 1,
      .verdict = CERTPIN_REJECTED_ERROR},
 
     /* IP literals (stacks that match iPAddress subjectAltNames) */
-    {.name = "ipv4-literal", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+    {.name = "ipv4-literal",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = {.entries = {{.host = "127.0.0.1", .pins = {"CA1_INT", "BACKUP"}}}},
-     .given = GIVE_IP, .ip = "127.0.0.1", .needs_ip_san = 1, .accepted = 1,
+     .given = GIVE_IP,
+     .ip = "127.0.0.1",
+     .needs_ip_san = 1,
+     .accepted = 1,
      .verdict = CERTPIN_ACCEPTED_PINNED},
-    {.name = "ipv6-literal-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .policy = {.entries = {{.host = "::1", .pins = {"CA1_INT", "BACKUP"}}}}, .family = AF_INET6,
-     .given = GIVE_IP, .ip = "::1", .needs_ip_san = 1, .verdict = CERTPIN_REJECTED_NO_MATCH},
+    {.name = "ipv6-literal-rogue",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .policy = {.entries = {{.host = "::1", .pins = {"CA1_INT", "BACKUP"}}}},
+     .family = AF_INET6,
+     .given = GIVE_IP,
+     .ip = "::1",
+     .needs_ip_san = 1,
+     .verdict = CERTPIN_REJECTED_NO_MATCH},
 
     /* resumption skips the certificate: only a session certpin verified under the current policy
      * for this host may be resumed (policy A pins CA1_INT, B pins CA1_ROOT) */
-    {.name = "resume-same-policy-same-host", .serve = ID_LEGIT, .trust = "trust-both.pem",
-     .src = SRC_PINNED_API, .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED,
-     .warnings = CERTPIN_WARN_RESUMED, .resumed = 1},
-    {.name = "resume-after-policy-change", .no_hello = 1,
-     .dropped_verdict = CERTPIN_REJECTED_NO_MATCH, .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .src = SRC_PINNED_API, .switch_policy = 1, .verdict = CERTPIN_REJECTED_ERROR,
+    {.name = "resume-same-policy-same-host",
+     .serve = ID_LEGIT,
+     .trust = "trust-both.pem",
+     .src = SRC_PINNED_API,
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
+     .warnings = CERTPIN_WARN_RESUMED,
+     .resumed = 1},
+    {.name = "resume-after-policy-change",
+     .no_hello = 1,
+     .dropped_verdict = CERTPIN_REJECTED_NO_MATCH,
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .src = SRC_PINNED_API,
+     .switch_policy = 1,
+     .verdict = CERTPIN_REJECTED_ERROR,
      .control_accepts = 1},
-    {.name = "resume-from-unpinned-connection", .no_hello = 1,
-     .dropped_verdict = CERTPIN_REJECTED_NO_MATCH, .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .src = SRC_PLAIN_ROGUE, .offer = OFFER_DIRECT, .verdict = CERTPIN_REJECTED_ERROR,
+    {.name = "resume-from-unpinned-connection",
+     .no_hello = 1,
+     .dropped_verdict = CERTPIN_REJECTED_NO_MATCH,
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .src = SRC_PLAIN_ROGUE,
+     .offer = OFFER_DIRECT,
+     .verdict = CERTPIN_REJECTED_ERROR,
      .control_accepts = 1},
-    {.name = "resume-for-another-host", .no_hello = 1,
-     .dropped_verdict = CERTPIN_REJECTED_NO_MATCH, .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .src = SRC_PINNED_WWW, .verdict = CERTPIN_REJECTED_ERROR, .control_accepts = 1},
+    {.name = "resume-for-another-host",
+     .no_hello = 1,
+     .dropped_verdict = CERTPIN_REJECTED_NO_MATCH,
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .src = SRC_PINNED_WWW,
+     .verdict = CERTPIN_REJECTED_ERROR,
+     .control_accepts = 1},
     /* certpin's session offered, then another (from a plain connection to the rogue server) set
      * over it with the stack's own call: the one resumed must be certpin's */
-    {.name = "resume-swapped-after-offer", .no_hello = 1, .serve = ID_ROGUE,
-     .trust = "trust-both.pem", .src = SRC_PINNED_API, .swap_in_plain = 1,
+    {.name = "resume-swapped-after-offer",
+     .no_hello = 1,
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .src = SRC_PINNED_API,
+     .swap_in_plain = 1,
      .verdict = CERTPIN_REJECTED_ERROR},
     /* where certpin owns session setting, the stack's own call is refused even for a session
      * certpin verified (it carries no verdict) */
-    {.name = "resume-offered-past-certpin", .no_hello = 1, .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .src = SRC_PINNED_API, .offer = OFFER_DIRECT, .needs_owned_sessions = 1,
-     .verdict = CERTPIN_REJECTED_ERROR, .control_accepts = 1},
+    {.name = "resume-offered-past-certpin",
+     .no_hello = 1,
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .src = SRC_PINNED_API,
+     .offer = OFFER_DIRECT,
+     .needs_owned_sessions = 1,
+     .verdict = CERTPIN_REJECTED_ERROR,
+     .control_accepts = 1},
 };
 #define SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -368,9 +500,7 @@ static void *obtain_session(const cell *c, tls_server *srv, certpin_ctx *pin_a)
         o.pin = pin_a;
         server_set_identity(srv, ID_LEGIT);
         break;
-    case SRC_PLAIN_ROGUE:
-        server_set_identity(srv, ID_ROGUE);
-        break;
+    case SRC_PLAIN_ROGUE: server_set_identity(srv, ID_ROGUE); break;
     case SRC_PINNED_API:
     case SRC_NONE:
     default:
@@ -492,14 +622,16 @@ static void run_cell(void **state)
     if (sc->src != SRC_NONE) {
         check((server_resumed(srv) == resumed + 1) == sc->resumed, c,
               sc->resumed ? "the server should have resumed the session"
-                          : "the server should not have resumed the session", &out);
+                          : "the server should not have resumed the session",
+              &out);
     }
     if (sc->verdict != CERTPIN_ACCEPTED_PINNED && sc->verdict != CERTPIN_ACCEPTED_NOT_PINNED) {
         check(rep.calls == 1 && rep.verdict == out.verdict, c,
               "the report callback should run once, with the verdict", &out);
         check(rep.calls == 1 && rep.port == o.port, c, "the report should name the port", &out);
         if (sc->verdict == CERTPIN_REJECTED_NO_MATCH || sc->verdict == CERTPIN_REJECTED_DENIED ||
-            sc->verdict == CERTPIN_ACCEPTED_EXPIRED || sc->verdict == CERTPIN_ACCEPTED_REPORT_ONLY) {
+            sc->verdict == CERTPIN_ACCEPTED_EXPIRED ||
+            sc->verdict == CERTPIN_ACCEPTED_REPORT_ONLY) {
             check(rep.calls == 1 && strcmp(rep.entry, certpin_entry_pattern(
                                                           certpin_policy_entry(policy, 0))) == 0,
                   c, "the report should name the deciding entry", &out);

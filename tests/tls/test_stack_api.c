@@ -98,10 +98,10 @@ static void mb_init(mb *m, int endpoint, int transport)
                                            (const unsigned char *)"t", 1),
                      0);
     assert_int_equal(mbedtls_x509_crt_parse_file(&m->ca, pki_path("trust-both.pem")), 0);
-    assert_int_equal(mbedtls_ssl_config_defaults(&m->conf, endpoint, transport,
-                                                 MBEDTLS_SSL_PRESET_DEFAULT),
-                     0);
-    mbedtls_ssl_conf_min_version(&m->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    assert_int_equal(
+        mbedtls_ssl_config_defaults(&m->conf, endpoint, transport, MBEDTLS_SSL_PRESET_DEFAULT), 0);
+    mbedtls_ssl_conf_min_version(&m->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_authmode(&m->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&m->conf, &m->ca, NULL);
     mbedtls_ssl_conf_rng(&m->conf, mbedtls_ctr_drbg_random, &m->drbg);
@@ -194,8 +194,8 @@ static void mbedtls_bio_replaced_after_attach(void **state)
     } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
     assert_int_not_equal(ret, 0);
     assert_int_equal(certpin_result_verdict(certpin_mbedtls_result(cm)), CERTPIN_REJECTED_ERROR);
-    assert_non_null(strstr(certpin_result_reason(certpin_mbedtls_result(cm)),
-                           "mbedtls_ssl_set_bio"));
+    assert_non_null(
+        strstr(certpin_result_reason(certpin_mbedtls_result(cm)), "mbedtls_ssl_set_bio"));
     assert_true(server_wait(srv, 1));
     assert_int_equal(server_conns_with_data(srv), 0);
     certpin_mbedtls_free(cm);
