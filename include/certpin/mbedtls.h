@@ -46,8 +46,9 @@
  *
  * Do not, after attaching: call mbedtls_ssl_set_bio() (it removes the guard: certpin then fails
  * every full handshake, saying so, but can no longer see a resumed one) or mbedtls_ssl_set_verify()
- * (certpin's check no longer runs: the guard fails the handshake). Renegotiation is checked like
- * the first handshake. DTLS and server connections are refused.
+ * (certpin's check no longer runs: the guard fails the handshake). Renegotiation (off unless the
+ * application enables it) goes through the same callback and guard as the first handshake; no test
+ * covers it yet. DTLS and server connections are refused.
  */
 #ifndef CERTPIN_MBEDTLS_H
 #define CERTPIN_MBEDTLS_H
