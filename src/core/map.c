@@ -1,19 +1,56 @@
-/* The lookup map. The hash is FNV-1a: policy keys come from the application's own policy, and a
- * lookup costs a bounded number of probes (one per label of the host), so a keyed hash buys
- * nothing here. */
+/* The lookup map. The hash mixes eight bytes at a time (multiply and shift, with the finaliser of
+ * MurmurHash3): policy keys come from the application's own policy, and a lookup costs a bounded
+ * number of probes (one per label of the host), so a keyed hash buys nothing here, while a hash
+ * over bytes one at a time would cost as much as the rest of the lookup. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "private/map.h"
 
+static uint64_t read64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
+static uint64_t read32(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
 static uint64_t hash_bytes(const char *key, size_t len)
 {
-    uint64_t h = 14695981039346656037ull;
-    size_t i;
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211ull;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len;
+    size_t i = 0;
+    uint64_t tail;
+    for (; i + 8 <= len; i += 8) {
+        h = (h ^ read64(key + i)) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
     }
+    /* The last 1 to 7 bytes, read as overlapping words rather than byte by byte (the length is
+     * already in h, so overlaps cannot make two keys alike). */
+    if (i < len) {
+        size_t rest = len - i;
+        if (len >= 8) {
+            tail = read64(key + len - 8);
+        } else if (rest >= 4) {
+            tail = read32(key + i) << 32 | read32(key + len - 4);
+        } else {
+            tail = (uint64_t)(unsigned char)key[i] << 16 |
+                   (uint64_t)(unsigned char)key[i + rest / 2] << 8 |
+                   (uint64_t)(unsigned char)key[len - 1];
+        }
+        h = (h ^ tail) * 0x94d049bb133111ebull;
+        h ^= h >> 29;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return h;
 }
 
