@@ -155,11 +155,11 @@ static int run_one(const bench_opts *o, const char *keytype, const char *suffix,
                                                loop_ctx_check, loop_lowlevel};
     bench_chain chain;
     check_arg a;
-    size_t rounds = o->quick ? 5 : 41;
-    double block_ns = o->quick ? 2e5 : 4e6;
-    double per[KINDS][64];
-    double sorted[64];
-    double ratio[2][64];
+    size_t rounds = o->quick ? 5 : 301;
+    double block_ns = o->quick ? 1e5 : 1e6;
+    double per[KINDS][301];
+    double sorted[301];
+    double ratio[2][301];
     size_t floor;
     double med[KINDS];
     double ratio_med[2];
