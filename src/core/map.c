@@ -1,11 +1,32 @@
-/* The lookup map. The hash mixes eight bytes at a time (multiply and shift, with the finaliser of
- * MurmurHash3): policy keys come from the application's own policy, and a lookup costs a bounded
- * number of probes (one per label of the host), so a keyed hash buys nothing here, while a hash
- * over bytes one at a time would cost as much as the rest of the lookup. */
+/* The lookup map (see private/map.h). The hash mixes eight bytes at a time (multiply and shift,
+ * with the finaliser of MurmurHash3), the match kind in its seed: policy keys come from the application's own policy, and a
+ * lookup costs a bounded number of probes (one per label of the host), so a keyed hash buys
+ * nothing here, while a hash over bytes one at a time would cost as much as the rest of the
+ * lookup. Slots carry the high half of the hash, so that a probe compares a key only when 32 more
+ * bits of hash agree. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "private/map.h"
+
+void *cp_alloc_large(size_t size)
+{
+    void *p = malloc(size > 0 ? size : 1);
+#if defined(MADV_HUGEPAGE)
+    /* Only whole 2 MiB pages inside the block, and only for blocks of several: the advice changes
+     * nothing else, and the block is not yet touched when it comes fresh from the system. */
+    if (p != NULL && size >= ((size_t)4 << 20)) {
+        uintptr_t page = (uintptr_t)2 << 20;
+        uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
+        uintptr_t to = ((uintptr_t)p + size) & ~(page - 1);
+        if (to > from) {
+            (void)madvise((void *)from, (size_t)(to - from), MADV_HUGEPAGE);
+        }
+    }
+#endif
+    return p;
+}
 
 static uint64_t read64(const char *p)
 {
@@ -21,9 +42,9 @@ static uint64_t read32(const char *p)
     return w;
 }
 
-static uint64_t hash_bytes(const char *key, size_t len)
+uint64_t cp_map_hash(const char *key, size_t len, certpin_match kind)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len ^ ((uint64_t)kind + 1) * 0xd6e8feb86659fd93ull;
     size_t i = 0;
     uint64_t tail;
     for (; i + 8 <= len; i += 8) {
@@ -54,7 +75,7 @@ static uint64_t hash_bytes(const char *key, size_t len)
     return h;
 }
 
-certpin_status cp_map_init(cp_map *m, size_t n)
+certpin_status cp_map_init(cp_map *m, size_t n, const char *pool)
 {
     size_t cap = 8;
     memset(m, 0, sizeof(*m));
@@ -64,11 +85,13 @@ certpin_status cp_map_init(cp_map *m, size_t n)
         }
         cap *= 2;
     }
-    m->slots = calloc(cap, sizeof(cp_map_slot));
+    m->slots = cp_alloc_large(cap * sizeof(cp_map_slot));
     if (m->slots == NULL) {
         return CERTPIN_E_NOMEM;
     }
+    memset(m->slots, 0, cap * sizeof(cp_map_slot));
     m->cap = cap;
+    m->pool = pool;
     return CERTPIN_OK;
 }
 
@@ -78,51 +101,76 @@ void cp_map_clear(cp_map *m)
     memset(m, 0, sizeof(*m));
 }
 
-certpin_status cp_map_put(cp_map *m, const char *key, size_t key_len, void *value, void **existing)
+certpin_status cp_map_put(cp_map *m, uint64_t hash, size_t key_at, size_t key_len, certpin_match kind,
+                          size_t value, size_t *existing)
 {
-    uint64_t h = hash_bytes(key, key_len);
+    uint32_t tag = (uint32_t)(hash >> 32);
     size_t mask;
     size_t i;
 
-    *existing = NULL;
+    *existing = CP_MAP_NONE;
     if (m->cap == 0 || (m->count + 1) * 2 > m->cap) {
         return CERTPIN_E_INTERNAL; /* sized by cp_map_init for every key */
     }
+    if (key_len == 0 || key_len > CP_MAP_KEY_MAX || key_at > UINT32_MAX || value > UINT32_MAX) {
+        return CERTPIN_E_NOMEM; /* no canonical name is empty or longer; a policy is < 4 GiB */
+    }
     mask = m->cap - 1;
-    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+    for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
         cp_map_slot *s = &m->slots[i];
-        if (s->key == NULL) {
-            s->hash = h;
-            s->key = key;
-            s->key_len = key_len;
-            s->value = value;
+        if (s->key_len == 0) {
+            s->tag = tag;
+            s->value = (uint32_t)value;
+            s->key_at = (uint32_t)key_at;
+            s->key_len = (uint8_t)key_len;
+            s->kind = (uint8_t)kind;
             m->count++;
             return CERTPIN_OK;
         }
-        if (s->hash == h && s->key_len == key_len && memcmp(s->key, key, key_len) == 0) {
+        if (s->tag == tag && s->key_len == key_len && s->kind == (uint8_t)kind &&
+            memcmp(m->pool + s->key_at, m->pool + key_at, key_len) == 0) {
             *existing = s->value;
             return CERTPIN_OK;
         }
     }
 }
 
-void *cp_map_get(const cp_map *m, const char *key, size_t key_len)
+int cp_map_is_large(const cp_map *m)
 {
-    uint64_t h;
+    /* 1 MiB of slots: about what a core's level 2 cache holds */
+    return m->cap * sizeof(cp_map_slot) >= ((size_t)1 << 20);
+}
+
+void cp_map_prefetch(const cp_map *m, uint64_t hash)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    if (m->cap > 0) {
+        __builtin_prefetch(&m->slots[(size_t)hash & (m->cap - 1)]);
+    }
+#else
+    (void)m;
+    (void)hash;
+#endif
+}
+
+size_t cp_map_get(const cp_map *m, uint64_t hash, const char *key, size_t key_len,
+                  certpin_match kind)
+{
+    uint32_t tag = (uint32_t)(hash >> 32);
     size_t mask;
     size_t i;
 
     if (m->count == 0) {
-        return NULL;
+        return CP_MAP_NONE;
     }
-    h = hash_bytes(key, key_len);
     mask = m->cap - 1;
-    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+    for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
         const cp_map_slot *s = &m->slots[i];
-        if (s->key == NULL) {
-            return NULL;
+        if (s->key_len == 0) {
+            return CP_MAP_NONE;
         }
-        if (s->hash == h && s->key_len == key_len && memcmp(s->key, key, key_len) == 0) {
+        if (s->tag == tag && s->key_len == key_len && s->kind == (uint8_t)kind &&
+            memcmp(m->pool + s->key_at, key, key_len) == 0) {
             return s->value;
         }
     }
