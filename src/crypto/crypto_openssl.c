@@ -247,12 +247,21 @@ certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char
 {
     /* EVP_DecodeBlock skips leading and trailing white space and counts padding as output bytes;
      * pins allow neither white space nor a misplaced '=', so the alphabet and the padding are
-     * checked before OpenSSL decodes. */
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+     * checked before OpenSSL decodes (the alphabet: RFC 4648 section 4). */
+    static const unsigned char in_alphabet[256] = {
+        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+        ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+        ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+        ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+        ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+        ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+        ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+        ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1
+    };
     unsigned char buf[192];
     size_t body;
     size_t pad = 0;
+    size_t i;
     int n;
 
     *out_len = 0;
@@ -263,8 +272,10 @@ certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char
         pad++;
     }
     body = text_len - pad;
-    if (strspn(text, alphabet) < body) {
-        return CERTPIN_E_PIN;
+    for (i = 0; i < body; i++) {
+        if (!in_alphabet[(unsigned char)text[i]]) {
+            return CERTPIN_E_PIN;
+        }
     }
     n = EVP_DecodeBlock(buf, (const unsigned char *)text, (int)text_len);
     if (n < 0 || (size_t)n < pad || (size_t)n - pad > out_cap) {
