@@ -6,27 +6,8 @@
  * bits of hash agree. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "private/map.h"
-
-void *cp_alloc_large(size_t size)
-{
-    void *p = malloc(size > 0 ? size : 1);
-#if defined(MADV_HUGEPAGE)
-    /* Only whole 2 MiB pages inside the block, and only for blocks of several: the advice changes
-     * nothing else, and the block is not yet touched when it comes fresh from the system. */
-    if (p != NULL && size >= ((size_t)4 << 20)) {
-        uintptr_t page = (uintptr_t)2 << 20;
-        uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
-        uintptr_t to = ((uintptr_t)p + size) & ~(page - 1);
-        if (to > from) {
-            (void)madvise((void *)from, (size_t)(to - from), MADV_HUGEPAGE);
-        }
-    }
-#endif
-    return p;
-}
 
 static uint64_t read64(const char *p)
 {
@@ -85,11 +66,10 @@ certpin_status cp_map_init(cp_map *m, size_t n, const char *pool)
         }
         cap *= 2;
     }
-    m->slots = cp_alloc_large(cap * sizeof(cp_map_slot));
+    m->slots = calloc(cap, sizeof(cp_map_slot));
     if (m->slots == NULL) {
         return CERTPIN_E_NOMEM;
     }
-    memset(m->slots, 0, cap * sizeof(cp_map_slot));
     m->cap = cap;
     m->pool = pool;
     return CERTPIN_OK;

@@ -29,7 +29,9 @@ void certpin_policy_free(certpin_policy *policy)
     if (atomic_fetch_sub_explicit(&policy->refs, 1, memory_order_acq_rel) != 1) {
         return;
     }
-    free(policy->store);
+    free(policy->entries);
+    free(policy->pins);
+    free(policy->strings);
     cp_map_clear(&policy->index);
     certpin_diags_free(policy->warnings);
     free(policy->source);
@@ -688,14 +690,27 @@ static certpin_status compute_id(certpin_policy *p)
 
 certpin_status cp_policy_index(certpin_policy *p, const char *pool, cp_dup_fn dup, void *arg)
 {
+    /* Entries are hashed a batch ahead and their slots asked for, so that in an index larger than
+     * the caches the insertions wait for memory together. */
+    enum { AHEAD = 16 };
+    uint64_t hashes[AHEAD];
+    size_t lens[AHEAD];
     size_t i;
+    size_t k;
     CP_GUARD(cp_map_init(&p->index, p->entry_count, pool));
     for (i = 0; i < p->entry_count; i++) {
         const certpin_entry *e = &p->entries[i];
-        size_t len = strlen(e->base);
         size_t prev;
-        CP_GUARD(cp_map_put(&p->index, cp_map_hash(e->base, len, e->match),
-                            (size_t)(e->base - pool), len, e->match, i, &prev));
+        if (i % AHEAD == 0) {
+            for (k = i; k < i + AHEAD && k < p->entry_count; k++) {
+                const certpin_entry *next = &p->entries[k];
+                lens[k % AHEAD] = strlen(next->base);
+                hashes[k % AHEAD] = cp_map_hash(next->base, lens[k % AHEAD], next->match);
+                cp_map_prefetch(&p->index, hashes[k % AHEAD]);
+            }
+        }
+        CP_GUARD(cp_map_put(&p->index, hashes[i % AHEAD], (size_t)(e->base - pool), lens[i % AHEAD],
+                            e->match, i, &prev));
         if (prev != CP_MAP_NONE) {
             if (dup == NULL) {
                 return CERTPIN_E_POLICY;
@@ -735,15 +750,20 @@ static certpin_status report_dup(const certpin_entry *e, const certpin_entry *fi
     return CERTPIN_OK;
 }
 
+/* realloc to a smaller size, which cannot fail for want of memory in practice; if it does, the
+ * block stays as it was (larger), which is as good. */
+static void *shrink(void *block, size_t size)
+{
+    void *smaller = size > 0 ? realloc(block, size) : NULL;
+    return smaller != NULL ? smaller : block;
+}
+
 certpin_policy *cp_draft_finish(cp_policy_draft *d, const char *source, certpin_diags *warnings,
                                 certpin_diags *all, certpin_error *err)
 {
     certpin_policy *p = calloc(1, sizeof(*p));
     dup_report dups;
     certpin_status st;
-    cp_pin *pins;
-    char *strings;
-    size_t size;
     size_t i;
 
     if (p == NULL || (p->source = strdup(source != NULL ? source : "<buffer>")) == NULL) {
@@ -754,50 +774,40 @@ certpin_policy *cp_draft_finish(cp_policy_draft *d, const char *source, certpin_
     }
     atomic_init(&p->refs, 1);
     p->unpinned = d->unpinned;
-    /* One allocation: the entries, every pin, every pattern. */
-    if (d->count > SIZE_MAX / sizeof(certpin_entry) ||
-        d->pins_len > (SIZE_MAX - d->count * sizeof(certpin_entry)) / sizeof(cp_pin) ||
-        d->strings_len > SIZE_MAX - d->count * sizeof(certpin_entry) - d->pins_len * sizeof(cp_pin)) {
-        p->store = NULL;
-    } else {
-        size = d->count * sizeof(certpin_entry) + d->pins_len * sizeof(cp_pin) + d->strings_len;
-        p->store = cp_alloc_large(size);
-    }
-    if (p->store == NULL) {
-        cp_draft_clear(d);
-        (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
-        goto fail;
-    }
-    p->entries = p->store;
-    pins = (cp_pin *)(p->entries + d->count);
-    strings = (char *)(pins + d->pins_len);
-    if (d->pins_len > 0) {
-        memcpy(pins, d->pins, d->pins_len * sizeof(cp_pin));
-    }
-    if (d->strings_len > 0) {
-        memcpy(strings, d->strings, d->strings_len);
+    /* The draft's memory becomes the policy's: the pools as they are (shrunk to fit), and the
+     * entries turned into their final form where they lie (a final entry is smaller than a draft
+     * entry, so entry i is written below where entry i + 1 is read). Nothing is copied whole. */
+    p->strings = shrink(d->strings, d->strings_len);
+    p->pins = d->pins_len > 0 ? shrink(d->pins, d->pins_len * sizeof(cp_pin)) : NULL;
+    if (d->pins_len == 0) {
+        free(d->pins);
     }
     for (i = 0; i < d->count; i++) {
-        const cp_draft_entry *de = &d->entries[i];
-        certpin_entry *e = &p->entries[i];
-        size_t prefix = de->e.match == CERTPIN_MATCH_ONE_LABEL ? 2
-                        : de->e.match == CERTPIN_MATCH_SUBTREE ? 3
-                                                                : 0;
-        *e = de->e;
-        e->pattern = strings + de->pattern_at;
-        e->base = e->pattern + prefix;
-        e->pins = e->pin_count + e->deny_count > 0 ? (const cp_pin *)(pins + de->pins_at) : NULL;
-        e->deny = e->pins != NULL ? e->pins + e->pin_count : NULL; /* no offset on NULL */
-        p->any_deny |= e->deny_count > 0;
+        cp_draft_entry de;
+        certpin_entry e;
+        size_t prefix;
+        memcpy(&de, (char *)d->entries + i * sizeof(cp_draft_entry), sizeof(de));
+        prefix = de.e.match == CERTPIN_MATCH_ONE_LABEL ? 2 : de.e.match == CERTPIN_MATCH_SUBTREE ? 3 : 0;
+        e = de.e;
+        e.pattern = p->strings + de.pattern_at;
+        e.base = e.pattern + prefix;
+        e.pins = e.pin_count + e.deny_count > 0 ? (const cp_pin *)(p->pins + de.pins_at) : NULL;
+        e.deny = e.pins != NULL ? e.pins + e.pin_count : NULL; /* no offset on NULL */
+        p->any_deny |= e.deny_count > 0;
+        memcpy((char *)d->entries + i * sizeof(certpin_entry), &e, sizeof(e));
+    }
+    p->entries = d->count > 0 ? shrink(d->entries, d->count * sizeof(certpin_entry)) : NULL;
+    if (d->count == 0) {
+        free(d->entries);
     }
     p->entry_count = d->count;
-    cp_draft_clear(d);
+    cp_draft_init(d);
 
     dups.source = p->source;
     dups.all = all;
     dups.err = err;
     dups.seen = 0;
-    st = cp_policy_index(p, strings, report_dup, &dups);
+    st = cp_policy_index(p, p->strings != NULL ? p->strings : "", report_dup, &dups);
     if (st == CERTPIN_E_NOMEM) {
         (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
         goto fail;

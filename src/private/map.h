@@ -35,10 +35,6 @@ typedef struct cp_map {
 
 #define CP_MAP_NONE SIZE_MAX
 
-/* malloc, asking Linux for transparent huge pages (2 MiB) when the block is large: a policy of a
- * million entries is read at random places, and with huge pages a lookup misses the TLB less. */
-void *cp_alloc_large(size_t size);
-
 /* Sizes the map for n keys in pool (load factor <= 1/2). */
 certpin_status cp_map_init(cp_map *m, size_t n, const char *pool);
 void cp_map_clear(cp_map *m);

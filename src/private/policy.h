@@ -12,8 +12,8 @@
 
 typedef unsigned char cp_pin[CERTPIN_PIN_LEN];
 
-/* An entry of a loaded policy. Its strings and pins live in the policy's store (one allocation
- * for every entry, pin and pattern: see cp_draft_finish). */
+/* An entry of a loaded policy. Its pattern and pins live in the policy's pools (one allocation for
+ * every pattern, one for every pin: see cp_draft_finish). */
 struct certpin_entry {
     const char *pattern;  /* display form: "api.example.com", "*.example.com", "**.example.com" */
     const char *base;     /* canonical base name: pattern after its prefix */
@@ -37,8 +37,9 @@ struct certpin_policy {
     char *source;
     certpin_unpinned unpinned;
     size_t entry_count;
-    certpin_entry *entries; /* in store */
-    void *store;            /* the entries, then every pin, then every pattern (NUL-terminated) */
+    certpin_entry *entries;
+    cp_pin *pins;           /* every entry's pins, then its deny pins */
+    char *strings;          /* every entry's pattern, NUL-terminated */
     int any_deny;           /* some entry has deny pins: the check must collect every match */
     cp_map index;           /* (match, base) -> entry */
     certpin_diags *warnings;
