@@ -15,6 +15,7 @@ pkgs=(
   python3 procps ca-certificates           # test scripts: JSON checks, process control
   curl mitmproxy                           # the interception suite and the demonstration
   valgrind                                 # CI: the tests under memcheck
+  cppcheck clang-tidy clang-format         # CI: static analysis and formatting
 )
 missing=()
 for p in "${pkgs[@]}"; do

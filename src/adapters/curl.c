@@ -104,8 +104,8 @@ static certpin_status registry_add(certpin_curl *pc)
     (void)pthread_mutex_lock(&registry_lock);
     if (registry_len == registry_cap) {
         size_t cap = registry_cap == 0 ? 8 : registry_cap * 2;
-        certpin_curl **grown = cap <= SIZE_MAX / sizeof(*grown)
-                                   ? realloc(registry, cap * sizeof(*grown))
+        certpin_curl **grown = cap <= SIZE_MAX / sizeof(certpin_curl *)
+                                   ? realloc(registry, cap * sizeof(certpin_curl *))
                                    : NULL;
         if (grown == NULL) {
             st = CERTPIN_E_NOMEM;
@@ -128,7 +128,7 @@ static void registry_remove(uint64_t id)
     (void)pthread_mutex_lock(&registry_lock);
     i = registry_find(id);
     if (i < registry_len && registry[i]->id == id) {
-        memmove(&registry[i], &registry[i + 1], (registry_len - i - 1) * sizeof(*registry));
+        memmove(&registry[i], &registry[i + 1], (registry_len - i - 1) * sizeof(certpin_curl *));
         registry_len--;
     }
     (void)pthread_mutex_unlock(&registry_lock);
@@ -149,9 +149,10 @@ static certpin_curl *registry_get(uint64_t id)
     return pc;
 }
 
+/* The id travels as curl's callback data pointer: it is a number, never dereferenced. */
 static void *id_ptr(uint64_t id)
 {
-    return (void *)(uintptr_t)id;
+    return (void *)(uintptr_t)id; /* NOLINT(performance-no-int-to-ptr): a number, see above */
 }
 
 static uint64_t ptr_id(void *p)
@@ -263,7 +264,9 @@ static void url_of(CURL *easy, url_info *u)
         host = NULL;
     }
     if (curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port != NULL) {
-        u->port = atoi(port);
+        char *end;
+        long n = strtol(port, &end, 10);
+        u->port = (*end == '\0' && n > 0 && n <= 65535) ? (int)n : 0; /* 0: unknown, for reports */
     }
     if (host != NULL) {
         if (cp_host_canonical(host, u->host, &kind, &err) == CERTPIN_OK) {

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <certpin/certpin.h>
@@ -26,18 +27,21 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAIL = 1,      /* pin: a file failed; lint: errors; check: rejected by the policy */
     CLI_EXIT_USAGE = 2,     /* bad command line, unreadable input; check: policy error */
-    CLI_EXIT_UNVERIFIED = 3 /* check: the chain failed OpenSSL's own verification */
+    CLI_EXIT_UNVERIFIED = 3 /* check, probe: the chain failed OpenSSL's own verification, or the
+                               connection failed (network, TLS) before a pin decision */
 };
 
 /* The subcommands: argv[0] is the subcommand's name. */
 int cli_cmd_pin(int argc, char **argv);
 int cli_cmd_lint(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);
+int cli_cmd_probe(int argc, char **argv);
 
 /* Their help texts, printed by `certpin CMD --help` and `certpin help CMD`. */
 void cli_help_pin(FILE *out);
 void cli_help_lint(FILE *out);
 void cli_help_check(FILE *out);
+void cli_help_probe(FILE *out);
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
@@ -125,6 +129,8 @@ void cli_items_free(cli_items *items);
 certpin_status cli_item_pin(const cli_item *item, unsigned char pin[CERTPIN_PIN_LEN]);
 /* "CN=api.example.com", "public key EC P-256", "private key RSA 2048", "CSR CN=...". */
 void cli_item_describe(const cli_item *item, char *out, size_t out_len);
+/* A key's type and size: "EC P-256", "RSA 2048", "ED25519". */
+void cli_key_describe(EVP_PKEY *pkey, char *out, size_t out_len);
 /* "certificate", "public-key", "private-key", "csr". */
 const char *cli_item_kind_str(cli_item_kind kind);
 /* The subject of a name in RFC 2253 form (UTF-8 kept, control characters escaped);
@@ -163,5 +169,101 @@ const char *cli_match_name(certpin_match match);
 
 /* Parses a --at TIME value (certpin_time_parse). Returns 0, or a usage error status. */
 int cli_parse_time(const char *cmd, const char *text, int64_t *out);
+/* snprintf(dst, dst_len, "%s", src): a copy, truncated if need be, always NUL-terminated. */
+void cli_copy(char *dst, const char *src, size_t dst_len);
+
+/* ---- live connections (live.c) ------------------------------------------------------------- */
+
+#define CLI_DEFAULT_PORT "443"
+#define CLI_DEFAULT_TIMEOUT 10.0 /* seconds, for connecting and the TLS handshake of one host */
+#define CLI_MAX_THREADS 8        /* hosts checked at once */
+#define CLI_PORT_MAX 8
+
+/* A HOST[:PORT] argument ([IPV6]:PORT for an IPv6 address with a port; an IPv6 address without
+ * brackets has no port), split. */
+typedef struct cli_target {
+    const char *arg;             /* the argument as given (borrowed from argv) */
+    char host[CERTPIN_HOST_MAX]; /* canonical (certpin_host_canonical), or as given for --connect */
+    char port[CLI_PORT_MAX];     /* decimal; "" when none was given and there is no default */
+    int is_ip;                   /* host is an IPv4 or IPv6 address */
+} cli_target;
+
+/* Parses arg into t. what names the argument in messages ("HOST", "--connect"); default_port
+ * (may be NULL) is used when arg has none; canonicalise: the host becomes certpin's canonical
+ * form (a HOST that names what to verify), else it is kept as given (an address to dial).
+ * Returns 0, or a usage error status after printing why. */
+int cli_target_parse(const char *cmd, const char *what, const char *arg, const char *default_port,
+                     int canonicalise, cli_target *t);
+/* Parses a --timeout value: seconds, more than 0, at most 3600. */
+int cli_parse_timeout(const char *cmd, const char *text, double *out);
+/* "2 seconds", "1 second", "0.5 seconds". */
+void cli_seconds_text(double seconds, char *out, size_t out_len);
+
+/* Why a live connection failed before (or after) certpin could decide. */
+typedef enum cli_failure {
+    CLI_FAILURE_NONE = 0,
+    CLI_FAILURE_NAME,        /* the name lookup failed */
+    CLI_FAILURE_REFUSED,     /* nothing listens on that port */
+    CLI_FAILURE_UNREACHABLE, /* no route to the network or the host */
+    CLI_FAILURE_TIMEOUT,     /* connecting or the handshake took longer than --timeout */
+    CLI_FAILURE_CONNECT,     /* another socket error */
+    CLI_FAILURE_TLS_ALERT,   /* the server sent a fatal TLS alert */
+    CLI_FAILURE_TLS_CLOSED,  /* the server closed or reset the connection during the handshake */
+    CLI_FAILURE_TLS,         /* another TLS failure (not a TLS server, no common protocol...) */
+    CLI_FAILURE_SETUP        /* out of memory or the like: not the network's doing */
+} cli_failure;
+
+/* "name-not-found", "refused", "unreachable", "timeout", "connect", "tls-alert", "tls-closed",
+ * "tls", "setup" (the JSON codes); "none". */
+const char *cli_failure_code(cli_failure f);
+/* The name of a TLS alert description ("handshake failure", "certificate required"). */
+const char *cli_alert_name(int alert);
+
+/* One live connection. */
+typedef struct cli_conn {
+    SSL *ssl;              /* NULL when the connection failed before TLS */
+    int fd;                /* -1 when none */
+    int handshake_done;    /* SSL_connect succeeded (and the server did not refuse right after) */
+    cli_failure failure;   /* CLI_FAILURE_NONE when the handshake was done */
+    int alert;             /* the description of the fatal alert the server sent; -1: none */
+    int cert_requested;    /* the server asked for a client certificate */
+    char addr[64];         /* the address last dialled: "127.0.0.1", "::1"; "" when none */
+    char peer[128];        /* the same with its port: "127.0.0.1 port 4433" */
+    char message[768];     /* the failure in words; "" when none */
+} cli_conn;
+
+/* The SSL_CTX the live commands connect with, as an application would make it: TLS 1.2 or later,
+ * OpenSSL's verification (SSL_VERIFY_PEER) against cafile (NULL: the system trust store) at time
+ * at (0: now), pin attached with certpin_openssl_attach_ctx. Ignores SIGPIPE. NULL after
+ * printing why. */
+SSL_CTX *cli_tls_ctx(const char *cafile, certpin_ctx *pin, int64_t at);
+/* Connects to via (NULL: to target) and runs the TLS handshake for target (SNI, the name or
+ * address OpenSSL verifies, the host certpin looks up), all within timeout seconds. A failed
+ * handshake may still have c->ssl (read certpin_openssl_result(c->ssl) first: a certpin rejection
+ * also fails the handshake). Thread-safe for distinct c. Close with cli_conn_close. */
+void cli_connect(SSL_CTX *ctx, const cli_target *target, const cli_target *via, double timeout,
+                 cli_conn *c);
+void cli_conn_close(cli_conn *c);
+
+/* Runs job(arg, i) for every i below n on at most max_threads threads at once (at most
+ * CLI_MAX_THREADS), and done(arg, i) on the calling thread, in the order of i, as soon as jobs 0
+ * to i have finished. Returns 0, or -1 when out of memory (nothing ran). */
+typedef void (*cli_job_fn)(void *arg, size_t i);
+int cli_parallel(size_t n, size_t max_threads, cli_job_fn job, cli_job_fn done, void *arg);
+
+/* What probe shows of a certificate. */
+typedef struct cli_cert_info {
+    char pin[CLI_PIN_BUF];
+    char subject[1024];
+    char issuer[1024];
+    char key[128];       /* "EC P-256", "RSA 2048" */
+    int key_bits;
+    char not_after[32];  /* RFC 3339, or "?" */
+    int days_left;       /* whole days from now until not_after (negative: expired) */
+    int has_expiry;
+    int self_signed;
+} cli_cert_info;
+
+void cli_cert_describe(X509 *x, cli_cert_info *info);
 
 #endif /* CERTPIN_CLI_H */

@@ -108,7 +108,7 @@ static int explain_compute(const certpin_policy *policy, const char *host, expla
     if (certpin_host_canonical(host, ex->host, &err) != CERTPIN_OK) {
         return cli_usage_error("lint", "--explain: %s", err.text);
     }
-    ex->matches = calloc(n > 0 ? n : 1, sizeof(*ex->matches));
+    ex->matches = calloc(n > 0 ? n : 1, sizeof(const certpin_entry *));
     if (ex->matches == NULL) {
         cli_error("out of memory");
         return CLI_EXIT_FAIL;

@@ -165,9 +165,5 @@ int cli_cmd_pin(int argc, char **argv)
     if (array != NULL && cli_json_print(array) != 0) {
         failures++;
     }
-    if (fflush(stdout) != 0) {
-        cli_error("cannot write the output");
-        failures++;
-    }
     return failures > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

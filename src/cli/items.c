@@ -449,8 +449,7 @@ void cli_name_rfc2253(const X509_NAME *name, char *out, size_t out_len)
     BIO_free(bio);
 }
 
-/* "EC P-256", "RSA 2048", "ED25519". */
-static void key_describe(EVP_PKEY *pkey, char *out, size_t out_len)
+void cli_key_describe(EVP_PKEY *pkey, char *out, size_t out_len)
 {
     const char *type = EVP_PKEY_get0_type_name(pkey);
 
@@ -491,7 +490,7 @@ void cli_item_describe(const cli_item *item, char *out, size_t out_len)
         break;
     case CLI_ITEM_PUBKEY:
     case CLI_ITEM_PRIVKEY:
-        key_describe(item->pkey, buf, sizeof(buf));
+        cli_key_describe(item->pkey, buf, sizeof(buf));
         (void)snprintf(out, out_len, "%s key %s",
                        item->kind == CLI_ITEM_PUBKEY ? "public" : "private", buf);
         break;

@@ -1,4 +1,5 @@
 /* certpin: the command-line tool. Dispatches to one file per subcommand (cmd_*.c). */
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -16,7 +17,10 @@ static const command commands[] = {
     {"pin", cli_cmd_pin, cli_help_pin, "print the pins of certificates, keys and CSRs"},
     {"lint", cli_cmd_lint, cli_help_lint,
      "check a policy file; explain which entry decides a host"},
-    {"check", cli_cmd_check, cli_help_check, "verify a chain for a host, then apply a policy"},
+    {"check", cli_cmd_check, cli_help_check,
+     "connect to hosts (or read a chain) and apply a policy"},
+    {"probe", cli_cmd_probe, cli_help_probe,
+     "show a server's chains and propose a policy entry"},
 };
 
 static void usage(FILE *out)
@@ -80,7 +84,21 @@ static int version(void)
     return CLI_EXIT_OK;
 }
 
+/* The subcommand's exit status, or a failure when its output could not be written (a full disk,
+ * a closed pipe): the command's output is checked once, here, rather than at every print. */
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    int rc = run(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write the output: %s", strerror(errno));
+        return rc == CLI_EXIT_OK ? CLI_EXIT_USAGE : rc;
+    }
+    return rc;
+}
+
+static int run(int argc, char **argv)
 {
     const command *cmd;
     const char *name;

@@ -130,7 +130,7 @@ const char *cli_input_name(const char *path)
 
 static int read_stream(FILE *f, const char *name, unsigned char **buf, size_t *len)
 {
-    size_t cap = 64 * 1024;
+    size_t cap = (size_t)64 * 1024;
     size_t used = 0;
     unsigned char *data = malloc(cap + 1);
 
@@ -317,6 +317,11 @@ int cli_parse_time(const char *cmd, const char *text, int64_t *out)
         return cli_usage_error(cmd, "--at: %s", err.text[0] != '\0' ? err.text : "invalid time");
     }
     return CLI_EXIT_OK;
+}
+
+void cli_copy(char *dst, const char *src, size_t dst_len)
+{
+    (void)snprintf(dst, dst_len, "%s", src);
 }
 
 const char *cli_match_name(certpin_match match)

@@ -2,7 +2,8 @@
  *
  * Why: jansson 2.14 (Debian 12's) drops a character of a string when its string buffer cannot
  * grow (lex_save ignores strbuffer_append_byte's failure), so under memory pressure
- * "api.example.com" can load as "api.example.co": a valid policy, pinning another host. A pinning
+ * "api.example.com" can load as "api.example.co": a valid policy, pinning another host (jansson
+ * issue 362, open since 2017; fixes proposed in pull requests 735 and 747). A pinning
  * library must not load a policy other than the one written. So after jansson has parsed the
  * text, yajl's event parser reads it again and every event is compared with jansson's tree, in
  * document order (jansson keeps object members in insertion order, and duplicate keys are
@@ -95,9 +96,8 @@ static int on_number(void *ctx, const char *s, size_t len)
     }
     if (json_is_real(v)) {
         double d = strtod(text, &end);
-        /* the same conversion jansson makes (strtod): the same bits */
-        return (*end == '\0' && memcmp(&d, &(double){json_real_value(v)}, sizeof(d)) == 0) ? 1
-                                                                                           : fail(w);
+        /* the same conversion jansson makes (strtod): the same value */
+        return (*end == '\0' && d == json_real_value(v)) ? 1 : fail(w);
     }
     return fail(w);
 }

@@ -77,7 +77,10 @@ static int is_ldh(char c)
  * dotless i that is not in any DNS name. */
 static char lower(char c)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    if (c >= 'A' && c <= 'Z') {
+        return (char)(c | 0x20);
+    }
+    return c;
 }
 
 static int contains(const char *s, size_t len, char c)
@@ -488,6 +491,9 @@ static certpin_status canonicalise_as(const subject *s, const char *in, size_t l
         memcpy(buf, in, len);
         buf[len] = '\0';
         n = len;
+    }
+    if (n == 0) {
+        return refuse(s, err, "is empty"); /* check_shape refuses it already */
     }
     for (i = 0; i < n; i++) {
         buf[i] = lower(buf[i]);

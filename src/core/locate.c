@@ -50,15 +50,19 @@ static int cmp_want(const void *a, const void *b)
     return strcmp(((const want *)a)->path, ((const want *)b)->path);
 }
 
+/* bsearch's comparison of a path (the key) with a want. */
+static int cmp_path_want(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const want *)elem)->path);
+}
+
 /* Records where the key (is_key) or the value at the current path starts. A finding about a
  * value points at the value; one about an unknown key, at the key. */
 static void mark(locator *l, size_t offset, int is_key)
 {
-    want key;
     want *w;
     size_t i;
-    cp_strlcpy(key.path, l->path, sizeof(key.path));
-    w = bsearch(&key, l->wants, l->n_wants, sizeof(want), cmp_want);
+    w = bsearch(l->path, l->wants, l->n_wants, sizeof(want), cmp_path_want);
     if (w == NULL) {
         return;
     }

@@ -14,7 +14,7 @@
 #include "private/policy.h"
 #include "private/safety.h"
 
-#define MAX_POLICY_BYTES (256u * 1024u * 1024u)
+#define MAX_POLICY_BYTES ((size_t)256 * 1024 * 1024)
 
 typedef struct loader {
     const char *source;
@@ -786,7 +786,7 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
                 free(buf);
                 (void)fclose(f);
                 io_failure(path, opts, err, CERTPIN_E_IO,
-                           "the policy file is larger than %u MiB: not a policy",
+                           "the policy file is larger than %zu MiB: not a policy",
                            MAX_POLICY_BYTES >> 20);
                 return NULL;
             }

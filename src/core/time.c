@@ -112,7 +112,7 @@ certpin_status certpin_time_parse(const char *text, int64_t *out, certpin_error 
     if (t < 0) {
         goto bad_day;
     }
-    *out = t - sign * (oh * 3600 + om * 60);
+    *out = t - sign * ((int64_t)oh * 3600 + (int64_t)om * 60);
     return CERTPIN_OK;
 bad_day:
     return cp_error(err, CERTPIN_E_TIME, "time %s names a day that does not exist", q);

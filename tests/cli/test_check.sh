@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# certpin check --chain: OpenSSL's verification first (exit 3 when it fails: not a pin decision),
+# certpin check --chain (the offline form; the live form is test_check_live.sh): OpenSSL's verification first (exit 3 when it fails: not a pin decision),
 # then the policy on the chain OpenSSL built (exit 0 accepted, 1 rejected), with the test PKI.
 . "$(dirname "$0")/lib.sh"
 
@@ -182,7 +182,8 @@ expect "missing policy: exit 2" rc=2 "err=$p/nonexistent.json" \
 
 # ---- usage errors: exit 2 ----------------------------------------------------------------------
 expect "no --policy" rc=2 "err=--policy" -- "$c" check "${legit[@]}" api.example.com
-expect "no --chain" rc=2 "err=--chain" -- "$c" check --policy "$p/pin-leaf.json" api.example.com
+# Without --chain, check connects (test_check_live.sh); with it, a HOST:PORT is a usage error.
+expect "--chain with HOST:PORT" rc=2 "err=HOST" -- "$c" check --policy "$p/pin-leaf.json" "${legit[@]}" api.example.com:443
 expect "no HOST" rc=2 "err=no HOST" -- "$c" check --policy "$p/pin-leaf.json" "${legit[@]}"
 expect "two HOSTs" rc=2 "err=one HOST" -- "$c" check --policy "$p/pin-leaf.json" "${legit[@]}" a.example.com b.example.com
 expect "invalid HOST" rc=2 "err=HOST" -- "$c" check --policy "$p/pin-leaf.json" "${legit[@]}" "https://api.example.com/"

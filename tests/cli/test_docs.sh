@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The documentation agrees with the command: docs/certpin.1 renders cleanly and names every option
-# of every subcommand; docs/json-output.md documents every field the --json outputs contain.
+# of every subcommand; docs/json-output.md documents every field the --json outputs contain (the
+# live ones from servers on loopback).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/servers.sh"
 
 c=$CERTPIN
 docs=$(cd "$(dirname "$0")/../../docs" && pwd)
@@ -25,7 +27,7 @@ fi
 # ---- every option of every subcommand is in the man page --------------------------------------
 # mentions OPTION: the man page names OPTION (written \-\-name in roff).
 mentions() { grep -qF -- "$(sed 's/-/\\-/g' <<<"$1")" "$man"; }
-for cmd in pin lint check; do
+for cmd in pin lint check probe; do
     check "certpin.1 describes certpin $cmd" grep -qF "certpin $cmd" "$man"
     opts=$("$c" "$cmd" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u)
     check "certpin $cmd --help lists options" test -n "$opts"
@@ -49,6 +51,12 @@ cat >"$p" <<EOF2
     { "host": "**.example.com", "pins": ["$PIN_CA1_ROOT", "$PIN_BACKUP"], "deny": ["$PIN_ROGUE"] } ] }
 EOF2
 chain=(--chain "$pki/chain-legit.pem" --cafile "$pki/trust-both.pem")
+# Live outputs, from servers on loopback: accepted, rejected, a TLS alert, refused, several hosts.
+serve legit -cert "$pki/leaf.pem" -cert_chain "$pki/ca1-int.pem" -key "$pki/leaf.key" || exit 1
+serve rogue -cert "$pki/rogue.pem" -cert_chain "$pki/ca2-int.pem" -key "$pki/rogue.key" || exit 1
+serve alert -tls1_2 -Verify 1 -cert "$pki/leaf.pem" -cert_chain "$pki/ca1-int.pem" -key "$pki/leaf.key" || exit 1
+closed=$(closed_port)
+live=(--cafile "$pki/trust-both.pem" --connect)
 {
     "$c" pin --format json "$pki/chain-legit.pem" "$pki/leaf.key"
     "$c" lint --json --explain api.example.com "$p"
@@ -56,6 +64,14 @@ chain=(--chain "$pki/chain-legit.pem" --cafile "$pki/trust-both.pem")
     "$c" check --json --policy "$p" "${chain[@]}" api.example.com
     "$c" check --json --policy "$p" --chain "$pki/chain-rogue.pem" --cafile "$pki/trust-both.pem" api.example.com
     "$c" check --json --policy "$p" --chain "$pki/chain-untrusted.pem" --cafile "$pki/trust-both.pem" api.example.com
+    "$c" check --json --require-pinned --policy "$p" "${chain[@]}" other.example.org
+    "$c" check --json --policy "$p" "${live[@]}" "127.0.0.1:${port[legit]}" api.example.com
+    "$c" check --json --policy "$p" "${live[@]}" "127.0.0.1:${port[alert]}" api.example.com
+    "$c" check --json --policy "$p" --cafile "$pki/trust-both.pem" "127.0.0.1:${port[legit]}" \
+        "127.0.0.1:${port[rogue]}" "127.0.0.1:$closed"
+    "$c" probe --json "${live[@]}" "127.0.0.1:${port[legit]}" --backup "$pki/backup.pub" api.example.com
+    "$c" probe --json --cafile "$pki/trust-ca1.pem" "127.0.0.1:${port[rogue]}"
+    "$c" probe --json --cafile "$pki/trust-ca1.pem" "127.0.0.1:$closed"
 } >"$tmp/all.json" 2>/dev/null
 keys=$(python3 - "$tmp/all.json" <<'PY'
 import json, sys
@@ -83,13 +99,13 @@ while i < len(text):
 print("\n".join(sorted(keys)))
 PY
 )
-check "the JSON outputs have fields" test "$(wc -l <<<"$keys")" -gt 20
+check "the JSON outputs have fields" test "$(wc -l <<<"$keys")" -gt 50
 for k in $keys; do
     check "json-output.md documents the field $k" grep -qF "\`$k\`" "$md"
 done
 check "json-output.md does not document a field that does not exist" bash -c "! grep -qF '\`no_such_field\`' '$md'"
 for v in accepted-pinned accepted-not-pinned accepted-expired accepted-report-only rejected-denied \
-    rejected-unpinned-host rejected-no-match rejected-error rejected-unverified; do
+    rejected-unpinned-host rejected-no-match rejected-error rejected-unverified not-checked; do
     check "json-output.md lists the verdict $v" grep -qF "$v" "$md"
     check "certpin.1 lists the verdict $v" grep -qF "$v" "$man"
 done

@@ -4,11 +4,11 @@
 
 c=$CERTPIN
 
-expect "--help: every subcommand listed" rc=0 "out=Usage: certpin COMMAND" "out=pin" "out=lint" "out=check" \
+expect "--help: every subcommand listed" rc=0 "out=Usage: certpin COMMAND" "out=pin" "out=lint" "out=check" "out=probe" \
     -- "$c" --help
 expect "-h" rc=0 "out=Usage: certpin COMMAND" -- "$c" -h
 expect "help" rc=0 "out=Usage: certpin COMMAND" -- "$c" help
-for cmd in pin lint check; do
+for cmd in pin lint check probe; do
     expect "$cmd --help" rc=0 "out=Usage: certpin $cmd" "out=Exit status" "noerr=certpin" -- "$c" "$cmd" --help
     expect "$cmd -h" rc=0 "out=Usage: certpin $cmd" -- "$c" "$cmd" -h
     expect "help $cmd (the same text)" rc=0 "out=Usage: certpin $cmd" -- "$c" help "$cmd"
@@ -34,5 +34,14 @@ expect "unknown global option: exit 2" rc=2 "err=unknown option '--verbose'" "er
 expect "help for an unknown subcommand: exit 2" rc=2 "err=unknown command 'frobnicate'" -- "$c" help frobnicate
 expect "--version with an argument: exit 2" rc=2 "err=--version" -- "$c" --version pin
 expect "subcommand names are case-sensitive" rc=2 "err=unknown command 'PIN'" -- "$c" PIN
+
+# Output that cannot be written is an error, not a silent success (twin: the same to a file).
+if [ -w /dev/full ]; then
+    expect "pin to a full disk: exit 2, said" rc=2 "err=cannot write the output" -- \
+        bash -c '"$0" pin "$1" >/dev/full' "$c" "$pki/leaf.pem"
+    expect "lint to a full disk: exit 2, said" rc=2 "err=cannot write the output" -- \
+        bash -c '"$0" lint --explain api.example.com "$1" >/dev/full' "$c" "$here/../unit/policies/identity-pretty.json"
+fi
+expect "pin to a file: exit 0" rc=0 -- bash -c '"$0" pin "$1" >"$2"' "$c" "$pki/leaf.pem" "$tmp/out"
 
 finish

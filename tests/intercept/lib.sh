@@ -36,14 +36,16 @@ intercept_wait_port() {
     return 1
 }
 
-# intercept_start_api NAME CERT KEY CHAIN: the API server serving CERT (+ CHAIN) from the PKI.
+# intercept_start_api NAME CERT KEY [CHAIN]: the API server serving CERT (+ CHAIN) from the PKI.
 # Sets api_port; its request log is $intercept_work/NAME.requests.
 intercept_start_api() {
-    local name=$1 cert=$2 key=$3 chain=$4 portfile=$intercept_work/$1.port i
+    local name=$1 cert=$2 key=$3 chain=${4:-} portfile=$intercept_work/$1.port i
+    local chain_opt=()
+    [[ -n $chain ]] && chain_opt=(--chain "$intercept_pki/$chain")
     rm -f "$portfile"
     : >"$intercept_work/$name.requests"
     timeout 120 python3 "$intercept_dir/api_server.py" --cert "$intercept_pki/$cert" \
-        --key "$intercept_pki/$key" --chain "$intercept_pki/$chain" --api-key "$INTERCEPT_API_KEY" \
+        --key "$intercept_pki/$key" "${chain_opt[@]}" --api-key "$INTERCEPT_API_KEY" \
         --log "$intercept_work/$name.requests" --port-file "$portfile" --lifetime 110 \
         >"$intercept_work/$name.log" 2>&1 &
     intercept_pids+=($!)

@@ -2,9 +2,11 @@
 # The interception suite: mitmproxy (Debian's package, the tool an attacker really uses) in front
 # of a local API server that wants an API key, its CA in the client's trust store as on the
 # attacker's own device. Each case first shows that plain HTTPS with that trust store gets through
-# and the proxy captures the API key (the attack works), then that certpin refuses it and the proxy
-# captures nothing. The legit server behind none of that is accepted, pinned at the leaf, the
-# issuing CA and the root.
+# and the proxy captures the API key (the attack works), then that certpin refuses it (the command's
+# live check, the OpenSSL adapter, the libcurl integration) and the proxy captures nothing. Then the
+# same for a second trusted CA that mis-issues for the name, and for chain padding (the rogue leaf
+# with the real pinned CAs appended). The legit server behind none of that is accepted, pinned at
+# the leaf, the issuing CA and the root.
 #
 # Environment (set by ctest): CERTPIN, CERTPIN_TEST_PKI, OPENSSL_CLIENT (examples/openssl_client),
 # CURL_CLIENT (examples/curl_client: libcurl with certpin_curl_attach).
@@ -61,6 +63,13 @@ check "reverse proxy, no pinning: the request reached the API through the proxy"
     grep -q "key=right" "$scene/legit.requests"
 
 reset_logs
+expect "reverse proxy, certpin check (live): rejected, exit 1" rc=1 "out=rejected" \
+    "out=pin check failed for api.example.com" -- \
+    "$CERTPIN" check --policy "$tmp/pin-int.json" --cafile "$scene/trust-device.pem" \
+    --connect "127.0.0.1:$mitm_port" "api.example.com:$mitm_port"
+check "reverse proxy, certpin check: the proxy captured nothing" captured_nothing
+
+reset_logs
 expect "reverse proxy, certpin (OpenSSL adapter): refused" rc=1 "out=certpin: rejected-no-match" \
     "err=pin check failed for api.example.com" -- \
     "$OPENSSL_CLIENT" "$tmp/pin-int.json" "$scene/trust-device.pem" api.example.com 127.0.0.1 "$mitm_port"
@@ -89,6 +98,36 @@ expect "regular proxy, certpin (libcurl): refused" rc=1 "err=pin check failed fo
 check "regular proxy, certpin (libcurl): the proxy captured nothing" captured_nothing
 check "regular proxy, certpin (libcurl): nothing reached the API" test ! -s "$scene/legit.requests"
 
+# ---- a second trusted CA mis-issues for the name; chain padding --------------------------------
+# The device trusts CA 1 and CA 2 (both "public" CAs); CA 2 issued a certificate for
+# api.example.com to the attacker, who serves it alone (rogue) or with CA 1's pinned certificates
+# appended (padded), hoping a pin check looks at what was sent instead of what was verified.
+intercept_start_api rogue rogue.pem rogue.key ca2-int.pem || exit 1
+rogue_port=$api_port
+intercept_start_api padded chain-padded.pem rogue.key || exit 1
+padded_port=$api_port
+for kind in rogue padded; do
+    port=${kind}_port
+    port=${!port}
+    : >"$scene/$kind.requests"
+    expect "$kind chain, no pinning: the request gets through" rc=0 'out="account"' -- \
+        curl -sS --max-time 20 --cacert "$pki/trust-both.pem" \
+        --resolve "api.example.com:$port:127.0.0.1" -H "X-API-Key: $key" \
+        "https://api.example.com:$port/v1/account"
+    check "$kind chain, no pinning: the attacker's server got the API key" \
+        grep -q "key=right" "$scene/$kind.requests"
+    : >"$scene/$kind.requests"
+    expect "$kind chain, certpin check (live): rejected, exit 1" rc=1 "out=rejected" -- \
+        "$CERTPIN" check --policy "$tmp/pin-int.json" --cafile "$pki/trust-both.pem" \
+        --connect "127.0.0.1:$port" "api.example.com:$port"
+    expect "$kind chain, certpin (libcurl): refused" rc=1 "err=pin check failed" -- \
+        "$CURL_CLIENT" "$tmp/pin-int.json" "$pki/trust-both.pem" \
+        "https://api.example.com:$port/v1/account" "$key" 127.0.0.1
+    expect "$kind chain, certpin (OpenSSL adapter): refused" rc=1 "out=certpin: rejected-no-match" -- \
+        "$OPENSSL_CLIENT" "$tmp/pin-int.json" "$pki/trust-both.pem" api.example.com 127.0.0.1 "$port"
+    check "$kind chain, certpin: the attacker's server got no request" test ! -s "$scene/$kind.requests"
+done
+
 # ---- the legit server, directly: accepted, pinned at the leaf, the issuing CA, the root ---------
 for at in leaf int root; do
     expect "direct, pinned at the $at: accepted" rc=0 "out=certpin: accepted-pinned" "out=server: HTTP/1.1" -- \
@@ -97,6 +136,9 @@ done
 expect "direct, certpin (libcurl): accepted, the API answers" rc=0 'out="account"' -- \
     "$CURL_CLIENT" "$tmp/pin-int.json" "$scene/trust-device.pem" \
     "https://api.example.com:$legit_port/v1/account" "$key" 127.0.0.1
+expect "direct, certpin check (live): accepted, exit 0" rc=0 "out=accepted" -- \
+    "$CERTPIN" check --policy "$tmp/pin-int.json" --cafile "$scene/trust-device.pem" \
+    --connect "127.0.0.1:$legit_port" "api.example.com:$legit_port"
 check "direct: the requests reached the API" grep -q "key=right" "$scene/legit.requests"
 check "direct: the proxy saw none of them" captured_nothing
 

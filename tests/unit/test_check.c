@@ -304,10 +304,11 @@ static const check_case cases[] = {
 
 static certpin_status run_case(const check_case *c, test_chain *ch, certpin_result *r)
 {
-    const certpin_cert *certs = ch->certs;
+    const certpin_cert *certs;
     size_t len;
 
     make_chain(ch, c->chain);
+    certs = ch->certs;
     len = ch->len;
     switch (c->shape) {
     case CHAIN_NULL:

@@ -116,7 +116,7 @@ static void test_ctx_clock(void **state)
     certpin_policy *p = load("main.json", main_json);
     certpin_ctx *ctx = certpin_ctx_new(p);
     certpin_result *r = certpin_result_new();
-    int64_t now = 0;
+    int64_t now;
     size_t i;
     (void)state;
 

@@ -224,7 +224,7 @@ int main(void)
         cmocka_unit_test(letsencrypt),
         cmocka_unit_test(curl),
     };
-    char probe[1024];
+    char probe[1024] = "";
     FILE *f;
     vectors = getenv("CERTPIN_VECTORS");
     if (vectors != NULL) {
