@@ -29,30 +29,15 @@ static void *counted(void *p)
     return p;
 }
 
-void *malloc(size_t size)
-{
-    return counted(__libc_malloc(size));
-}
+void *malloc(size_t size) { return counted(__libc_malloc(size)); }
 
-void *calloc(size_t n, size_t size)
-{
-    return counted(__libc_calloc(n, size));
-}
+void *calloc(size_t n, size_t size) { return counted(__libc_calloc(n, size)); }
 
-void *realloc(void *p, size_t size)
-{
-    return counted(__libc_realloc(p, size));
-}
+void *realloc(void *p, size_t size) { return counted(__libc_realloc(p, size)); }
 
-void *memalign(size_t alignment, size_t size)
-{
-    return counted(__libc_memalign(alignment, size));
-}
+void *memalign(size_t alignment, size_t size) { return counted(__libc_memalign(alignment, size)); }
 
-void *aligned_alloc(size_t alignment, size_t size)
-{
-    return memalign(alignment, size);
-}
+void *aligned_alloc(size_t alignment, size_t size) { return memalign(alignment, size); }
 
 int posix_memalign(void **out, size_t alignment, size_t size)
 {
@@ -68,12 +53,6 @@ int posix_memalign(void **out, size_t alignment, size_t size)
     return 0;
 }
 
-void alloc_count_enable(int on)
-{
-    atomic_store(&counting, on);
-}
+void alloc_count_enable(int on) { atomic_store(&counting, on); }
 
-uint64_t alloc_count_calls(void)
-{
-    return atomic_load(&calls);
-}
+uint64_t alloc_count_calls(void) { return atomic_load(&calls); }

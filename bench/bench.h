@@ -15,7 +15,7 @@
 /* ---- options ------------------------------------------------------------------------------- */
 
 typedef struct bench_opts {
-    int json;          /* --json: one JSON object on stdout, the table on stderr is dropped */
+    int json;          /* --json: one JSON object on stdout, the table on stderr */
     int quick;         /* --quick: a few seconds, only to show that everything runs */
     unsigned sections; /* BENCH_* bits */
     const char *tmpdir;
@@ -75,14 +75,14 @@ int bench_rss_reset_peak(void);
 
 /* A chain of three certificates (leaf, intermediate, root) made at start-up with OpenSSL. */
 typedef struct bench_chain {
-    EVP_PKEY *key[3];          /* leaf, intermediate, root */
+    EVP_PKEY *key[3]; /* leaf, intermediate, root */
     X509 *cert[3];
-    unsigned char *spki[3];    /* DER SubjectPublicKeyInfo, as the adapter hands it to the core */
+    unsigned char *spki[3]; /* DER SubjectPublicKeyInfo, as the adapter hands it to the core */
     size_t spki_len[3];
-    char subject[3][256];      /* X509_NAME_oneline, as the adapter gives it */
-    char pin[3][72];           /* "sha256/<base64>" */
-    char curl_pin[72];         /* "sha256//<base64>" of the leaf, for CURLOPT_PINNEDPUBLICKEY */
-    char *root_pem;            /* the root in PEM, for libcurl's CURLOPT_CAINFO_BLOB */
+    char subject[3][256]; /* X509_NAME_oneline, as the adapter gives it */
+    char pin[3][72];      /* "sha256/<base64>" */
+    char curl_pin[72];    /* "sha256//<base64>" of the leaf, for CURLOPT_PINNEDPUBLICKEY */
+    char *root_pem;       /* the root in PEM, for libcurl's CURLOPT_CAINFO_BLOB */
     size_t root_pem_len;
 } bench_chain;
 
@@ -112,7 +112,7 @@ char *bench_policy_json(size_t n, uint64_t seed, size_t *len);
 /* ---- the sections ---------------------------------------------------------------------------- */
 
 /* Each section runs its measurements, adds its figures to out (a JSON object) and prints its part
- * of the table to the stream table (NULL with --json). Returns 0 on a failure (said why). */
+ * of the table to the stream table. Returns 0 on a failure (said why). */
 int bench_check(const bench_opts *o, json_t *out, FILE *table);
 int bench_lookup(const bench_opts *o, json_t *out, FILE *table);
 int bench_load(const bench_opts *o, json_t *out, FILE *table);

@@ -194,9 +194,8 @@ static int run_one(const bench_opts *o, const char *keytype, const char *suffix,
     a.conn.verified_len = 3;
     a.conn.served_chain = a.certs;
     a.conn.served_len = 2;
-    if (a.policy == NULL || a.ctx == NULL || a.result == NULL || a.md == NULL ||
-        a.md_ctx == NULL || a.md_template == NULL ||
-        EVP_DigestInit_ex2(a.md_template, a.md, NULL) != 1) {
+    if (a.policy == NULL || a.ctx == NULL || a.result == NULL || a.md == NULL || a.md_ctx == NULL ||
+        a.md_template == NULL || EVP_DigestInit_ex2(a.md_template, a.md, NULL) != 1) {
         (void)fprintf(stderr, "certpin-bench: check: set-up failed\n");
         goto out;
     }
@@ -236,8 +235,8 @@ static int run_one(const bench_opts *o, const char *keytype, const char *suffix,
     (void)snprintf(key, sizeof(key), "floor_ns_%s", suffix);
     bench_put(out, key, med[floor]);
     (void)snprintf(key, sizeof(key), "floor_method_%s", suffix);
-    (void)json_object_set_new(out, key, json_string(floor == FLOOR_COPY ? "EVP_MD_CTX_copy_ex"
-                                                                         : "EVP_DigestInit_ex2"));
+    (void)json_object_set_new(
+        out, key, json_string(floor == FLOOR_COPY ? "EVP_MD_CTX_copy_ex" : "EVP_DigestInit_ex2"));
     (void)snprintf(key, sizeof(key), "check_ratio_%s", suffix);
     bench_put(out, key, ratio_med[0]);
     (void)snprintf(key, sizeof(key), "ctx_check_ns_%s", suffix);
@@ -252,7 +251,8 @@ static int run_one(const bench_opts *o, const char *keytype, const char *suffix,
     bench_put(out, key, floor_allocs);
     (void)snprintf(key, sizeof(key), "spki_bytes_%s", suffix);
     (void)json_object_set_new(
-        out, key, json_integer((json_int_t)(chain.spki_len[0] + chain.spki_len[1] + chain.spki_len[2])));
+        out, key,
+        json_integer((json_int_t)(chain.spki_len[0] + chain.spki_len[1] + chain.spki_len[2])));
     if (table != NULL) {
         (void)fprintf(table,
                       "  %-8s  floor (EVP, 3 x SHA-256, %zu B)  %7.0f ns   [%.1f allocations]\n"
@@ -262,8 +262,8 @@ static int run_one(const bench_opts *o, const char *keytype, const char *suffix,
                       "            certpin_ctx_check                %7.0f ns   ratio %.3f\n"
                       "            (SHA-256 without EVP, deprecated  %7.0f ns)\n",
                       keytype, chain.spki_len[0] + chain.spki_len[1] + chain.spki_len[2],
-                      med[floor], floor_allocs, med[FLOOR_INIT], med[FLOOR_COPY], med[CHECK], ratio_med[0], check_allocs,
-                      med[CTX_CHECK], ratio_med[1], med[LOWLEVEL]);
+                      med[floor], floor_allocs, med[FLOOR_INIT], med[FLOOR_COPY], med[CHECK],
+                      ratio_med[0], check_allocs, med[CTX_CHECK], ratio_med[1], med[LOWLEVEL]);
     }
     ok = 1;
 out:

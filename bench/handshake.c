@@ -43,7 +43,8 @@
 #define MAX_BATCH 9
 
 static const char request[] = "GET / HTTP/1.1\r\nHost: " HOST "\r\nAccept: */*\r\n\r\n";
-static const char response[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+static const char response[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 
 /* ---- the server --------------------------------------------------------------------------- */
 
@@ -161,9 +162,9 @@ static void server_stop(server *s)
 
 enum { V_OPENSSL, V_OPENSSL_CERTPIN, V_CURL, V_CURL_PIN, V_CURL_CERTPIN, VARIANTS };
 
-static const char *const variant_names[VARIANTS] = {
-    "OpenSSL", "OpenSSL + certpin adapter", "libcurl", "libcurl + CURLOPT_PINNEDPUBLICKEY",
-    "libcurl + certpin_curl_attach"};
+static const char *const variant_names[VARIANTS] = {"OpenSSL", "OpenSSL + certpin adapter",
+                                                    "libcurl", "libcurl + CURLOPT_PINNEDPUBLICKEY",
+                                                    "libcurl + certpin_curl_attach"};
 
 typedef struct clients {
     int port;
@@ -266,7 +267,8 @@ static CURL *curl_easy_for(const clients *c, const bench_chain *chain)
         curl_easy_setopt(easy, CURLOPT_RESOLVE, c->resolve) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &ca) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SSLVERSION,
-                         (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3)) != CURLE_OK ||
+                         (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3)) !=
+            CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SSL_EC_CURVES, "P-256") != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK ||
@@ -294,8 +296,7 @@ static int run_variant(clients *c, int v)
     certpin_verdict verdict = CERTPIN_NOT_CHECKED;
     int ok;
     switch (v) {
-    case V_OPENSSL:
-        return openssl_once(c->plain, c->port, NULL);
+    case V_OPENSSL: return openssl_once(c->plain, c->port, NULL);
     case V_OPENSSL_CERTPIN:
         ok = openssl_once(c->pinned, c->port, &verdict);
         if (ok && verdict == CERTPIN_ACCEPTED_PINNED) {
@@ -304,13 +305,12 @@ static int run_variant(clients *c, int v)
         return ok && verdict == CERTPIN_ACCEPTED_PINNED;
     case V_CURL_CERTPIN:
         ok = curl_once(c->easy[v]);
-        if (ok && certpin_result_verdict(certpin_curl_result(c->attached)) ==
-                      CERTPIN_ACCEPTED_PINNED) {
+        if (ok &&
+            certpin_result_verdict(certpin_curl_result(c->attached)) == CERTPIN_ACCEPTED_PINNED) {
             c->certpin_verdict_seen |= 2;
         }
         return ok;
-    default:
-        return curl_once(c->easy[v]);
+    default: return curl_once(c->easy[v]);
     }
 }
 
@@ -359,7 +359,8 @@ static int clients_make(clients *c, const bench_chain *chain, int port)
     c->easy[V_CURL_PIN] = curl_easy_for(c, chain);
     c->easy[V_CURL_CERTPIN] = curl_easy_for(c, chain);
     if (c->easy[V_CURL] == NULL || c->easy[V_CURL_PIN] == NULL || c->easy[V_CURL_CERTPIN] == NULL ||
-        curl_easy_setopt(c->easy[V_CURL_PIN], CURLOPT_PINNEDPUBLICKEY, chain->curl_pin) != CURLE_OK) {
+        curl_easy_setopt(c->easy[V_CURL_PIN], CURLOPT_PINNEDPUBLICKEY, chain->curl_pin) !=
+            CURLE_OK) {
         return 0;
     }
     if (certpin_curl_attach(c->easy[V_CURL_CERTPIN], c->pin, &c->attached, &err) != CERTPIN_OK) {
@@ -419,9 +420,9 @@ static void put_ratio(json_t *out, const char *key, const double *r, size_t n, F
 
 int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
 {
-    static const char *const keys[VARIANTS] = {"handshake_us_openssl", "handshake_us_openssl_certpin",
-                                               "handshake_us_curl", "handshake_us_curl_pin",
-                                               "handshake_us_curl_certpin"};
+    static const char *const keys[VARIANTS] = {
+        "handshake_us_openssl", "handshake_us_openssl_certpin", "handshake_us_curl",
+        "handshake_us_curl_pin", "handshake_us_curl_certpin"};
     size_t rounds = o->quick ? 4 : 600;
     size_t warmup = o->quick ? 1 : 5;
     size_t batch = o->quick ? 1 : 5;

@@ -104,11 +104,8 @@ static child_result run_op(int op, const char *path, size_t entries)
             (void)fprintf(stderr, "certpin-bench: load: %s\n", err.text);
         }
         break;
-    case OP_CROSSCHECK:
-        r.ok = cp_json_crosscheck(buf, len, root);
-        break;
-    default:
-        break;
+    case OP_CROSSCHECK: r.ok = cp_json_crosscheck(buf, len, root); break;
+    default: break;
     }
     r.seconds = (bench_now_ns() - t0) / 1e9;
     r.peak = bench_rss_peak() - rss0;
@@ -219,9 +216,9 @@ static int run_size(const bench_opts *o, const char *dir, size_t entries, const 
     (void)snprintf(name, sizeof(name), "jansson_parse_s_%s", key);
     bench_put(out, name, floor_s);
     (void)snprintf(name, sizeof(name), "jansson_parse_method_%s", key);
-    (void)json_object_set_new(out, name, json_string(floor_op == OP_JANSSON_BUFFER
-                                                         ? "read + json_loadb"
-                                                         : "json_load_file"));
+    (void)json_object_set_new(
+        out, name,
+        json_string(floor_op == OP_JANSSON_BUFFER ? "read + json_loadb" : "json_load_file"));
     (void)snprintf(name, sizeof(name), "load_ratio_%s", key);
     bench_put(out, name, bench_median(ratio, rounds));
     (void)snprintf(name, sizeof(name), "crosscheck_s_%s", key);
@@ -233,28 +230,29 @@ static int run_size(const bench_opts *o, const char *dir, size_t entries, const 
     (void)snprintf(name, sizeof(name), "load_bytes_per_entry_%s", key);
     bench_put(out, name, (double)last[OP_CERTPIN].retained / (double)entries);
     (void)snprintf(name, sizeof(name), "load_bytes_per_entry_beyond_pins_%s", key);
-    bench_put(out, name, (double)last[OP_CERTPIN].retained / (double)entries - 2.0 * CERTPIN_PIN_LEN);
+    bench_put(out, name,
+              (double)last[OP_CERTPIN].retained / (double)entries - 2.0 * CERTPIN_PIN_LEN);
     (void)snprintf(name, sizeof(name), "jansson_tree_bytes_per_entry_%s", key);
     bench_put(out, name, (double)last[floor_op].retained / (double)entries);
     (void)snprintf(name, sizeof(name), "policy_file_mb_%s", key);
     bench_put(out, name, (double)len / 1048576.0);
     if (table != NULL) {
-        (void)fprintf(table,
-                      "  %8zu entries (%.1f MB of JSON):\n"
-                      "    jansson alone (%s)  %8.3f s   peak %7.1f MB   tree %5.0f B/entry\n"
-                      "      (json_load_file %.3f s, read + json_loadb %.3f s)\n"
-                      "    certpin_policy_load_file        %8.3f s   peak %7.1f MB   keeps %5.0f B/entry"
-                      " (%.0f beyond the pins)\n"
-                      "      ratio to jansson %.2f; of it the second reading with yajl %.3f s\n",
-                      entries, (double)len / 1048576.0,
-                      floor_op == OP_JANSSON_BUFFER ? "read + json_loadb" : "json_load_file   ",
-                      floor_s, (double)last[floor_op].peak / 1048576.0,
-                      (double)last[floor_op].retained / (double)entries, med[OP_JANSSON_FILE],
-                      med[OP_JANSSON_BUFFER], med[OP_CERTPIN],
-                      (double)last[OP_CERTPIN].peak / 1048576.0,
-                      (double)last[OP_CERTPIN].retained / (double)entries,
-                      (double)last[OP_CERTPIN].retained / (double)entries - 2.0 * CERTPIN_PIN_LEN,
-                      bench_median(ratio, rounds), med[OP_CROSSCHECK]);
+        (void)fprintf(
+            table,
+            "  %8zu entries (%.1f MB of JSON):\n"
+            "    jansson alone (%s)  %8.3f s   peak %7.1f MB   tree %5.0f B/entry\n"
+            "      (json_load_file %.3f s, read + json_loadb %.3f s)\n"
+            "    certpin_policy_load_file        %8.3f s   peak %7.1f MB   keeps %5.0f B/entry"
+            " (%.0f beyond the pins)\n"
+            "      ratio to jansson %.2f; of it the second reading with yajl %.3f s\n",
+            entries, (double)len / 1048576.0,
+            floor_op == OP_JANSSON_BUFFER ? "read + json_loadb" : "json_load_file   ", floor_s,
+            (double)last[floor_op].peak / 1048576.0,
+            (double)last[floor_op].retained / (double)entries, med[OP_JANSSON_FILE],
+            med[OP_JANSSON_BUFFER], med[OP_CERTPIN], (double)last[OP_CERTPIN].peak / 1048576.0,
+            (double)last[OP_CERTPIN].retained / (double)entries,
+            (double)last[OP_CERTPIN].retained / (double)entries - 2.0 * CERTPIN_PIN_LEN,
+            bench_median(ratio, rounds), med[OP_CROSSCHECK]);
     }
     ok = 1;
 out:

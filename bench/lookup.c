@@ -81,12 +81,11 @@ static int make_set(size_set *s, size_t entries, size_t count, uint64_t seed)
         for (i = 0; i < count; i++) {
             char *h = s->hosts[k] + i * BENCH_HOST_MAX;
             const certpin_entry *e;
-            size_t at = k == BENCH_MISS ? (size_t)(bench_rand(&seed) % entries)
-                                        : pick(&seed, entries, k);
+            size_t at =
+                k == BENCH_MISS ? (size_t)(bench_rand(&seed) % entries) : pick(&seed, entries, k);
             bench_lookup_host(at, k, h);
             e = certpin_policy_lookup(s->policy, h, NULL);
-            if ((k == BENCH_MISS) != (e == NULL) ||
-                (e != NULL && certpin_entry_index(e) != at)) {
+            if ((k == BENCH_MISS) != (e == NULL) || (e != NULL && certpin_entry_index(e) != at)) {
                 (void)fprintf(stderr, "certpin-bench: lookup: %s decided by the wrong entry\n", h);
                 return 0;
             }
@@ -237,20 +236,25 @@ int bench_lookup(const bench_opts *o, json_t *out, FILE *table)
                               json_integer((json_int_t)sets[largest].entries));
     (void)json_object_set_new(out, "lookup_curve", json_incref(curve));
     if (table != NULL) {
-        (void)fprintf(table, "\n2. Host lookup, ns (certpin_policy_lookup; %zu different hosts in "
-                             "turn; hot: one host again and again)\n"
-                             "  %9s  %8s %8s %8s %8s  %8s   %s\n",
-                      count, "entries", "exact", "*.", "**.", "miss", "mean", "hot (exact *. **. miss)");
+        (void)fprintf(table,
+                      "\n2. Host lookup, ns (certpin_policy_lookup; %zu different hosts in "
+                      "turn; hot: one host again and again)\n"
+                      "  %9s  %8s %8s %8s %8s  %8s   %s\n",
+                      count, "entries", "exact", "*.", "**.", "miss", "mean",
+                      "hot (exact *. **. miss)");
         for (s = 0; s < n_sizes; s++) {
-            (void)fprintf(table, "  %9zu  %8.0f %8.0f %8.0f %8.0f  %8.0f   %4.0f %4.0f %4.0f %4.0f\n",
+            (void)fprintf(table,
+                          "  %9zu  %8.0f %8.0f %8.0f %8.0f  %8.0f   %4.0f %4.0f %4.0f %4.0f\n",
                           sets[s].entries, med[s][0], med[s][1], med[s][2], med[s][3], med_mean[s],
                           med_hot[s][0], med_hot[s][1], med_hot[s][2], med_hot[s][3]);
         }
-        (void)fprintf(table, "  %zu / 10 entries: ratio %.2f (median of per-round ratios of the "
-                             "means)\n",
+        (void)fprintf(table,
+                      "  %zu / 10 entries: ratio %.2f (median of per-round ratios of the "
+                      "means)\n",
                       sets[largest].entries, bench_median(ratio, rounds));
-        (void)fprintf(table, "  one random read from memory (64 MiB, dependent): %.0f ns; a hit in a "
-                             "large policy reads two lines (slot, key), a miss one\n",
+        (void)fprintf(table,
+                      "  one random read from memory (64 MiB, dependent): %.0f ns; a hit in a "
+                      "large policy reads two lines (slot, key), a miss one\n",
                       memory_ns);
     }
     ok = 1;

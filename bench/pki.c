@@ -94,10 +94,10 @@ int bench_chain_make(bench_chain *c, const char *keytype, const char *host)
         }
     }
     c->cert[2] = make_cert(c->key[2], names[2], NULL, NULL, NULL, 1);
-    c->cert[1] = c->cert[2] != NULL ? make_cert(c->key[1], names[1], c->cert[2], c->key[2], NULL, 2)
-                                    : NULL;
-    c->cert[0] = c->cert[1] != NULL ? make_cert(c->key[0], host, c->cert[1], c->key[1], host, 3)
-                                    : NULL;
+    c->cert[1] =
+        c->cert[2] != NULL ? make_cert(c->key[1], names[1], c->cert[2], c->key[2], NULL, 2) : NULL;
+    c->cert[0] =
+        c->cert[1] != NULL ? make_cert(c->key[0], host, c->cert[1], c->key[1], host, 3) : NULL;
     if (c->cert[0] == NULL) {
         goto fail;
     }
@@ -113,7 +113,8 @@ int bench_chain_make(bench_chain *c, const char *keytype, const char *host)
         if (X509_NAME_oneline(X509_get_subject_name(c->cert[i]), c->subject[i],
                               (int)sizeof(c->subject[i])) == NULL ||
             certpin_pin_from_spki(c->spki[i], c->spki_len[i], pin) != CERTPIN_OK ||
-            certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, c->pin[i], sizeof(c->pin[i])) != CERTPIN_OK ||
+            certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, c->pin[i], sizeof(c->pin[i])) !=
+                CERTPIN_OK ||
             (i == 0 && certpin_pin_format(pin, CERTPIN_PIN_CURL, c->curl_pin,
                                           sizeof(c->curl_pin)) != CERTPIN_OK)) {
             goto fail;

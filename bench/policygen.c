@@ -15,18 +15,10 @@ void bench_entry_host(size_t i, char out[BENCH_HOST_MAX])
 void bench_lookup_host(size_t i, int kind, char out[BENCH_HOST_MAX])
 {
     switch (kind) {
-    case BENCH_HIT_EXACT:
-        (void)snprintf(out, BENCH_HOST_MAX, "api.d%zu.example.com", i);
-        break;
-    case BENCH_HIT_ONE_LABEL:
-        (void)snprintf(out, BENCH_HOST_MAX, "www.d%zu.example.com", i);
-        break;
-    case BENCH_HIT_SUBTREE:
-        (void)snprintf(out, BENCH_HOST_MAX, "a.b.d%zu.example.com", i);
-        break;
-    default:
-        (void)snprintf(out, BENCH_HOST_MAX, "a.b.d%zu.example.net", i);
-        break;
+    case BENCH_HIT_EXACT: (void)snprintf(out, BENCH_HOST_MAX, "api.d%zu.example.com", i); break;
+    case BENCH_HIT_ONE_LABEL: (void)snprintf(out, BENCH_HOST_MAX, "www.d%zu.example.com", i); break;
+    case BENCH_HIT_SUBTREE: (void)snprintf(out, BENCH_HOST_MAX, "a.b.d%zu.example.com", i); break;
+    default: (void)snprintf(out, BENCH_HOST_MAX, "a.b.d%zu.example.net", i); break;
     }
 }
 
@@ -39,7 +31,8 @@ char *bench_policy_json(size_t n, uint64_t seed, size_t *len)
     if (buf == NULL) {
         return NULL;
     }
-    used += (size_t)snprintf(buf, cap, "{\n  \"certpin\": 1,\n  \"unpinned\": \"allow\",\n  \"domains\": [\n");
+    used += (size_t)snprintf(
+        buf, cap, "{\n  \"certpin\": 1,\n  \"unpinned\": \"allow\",\n  \"domains\": [\n");
     for (i = 0; i < n; i++) {
         char host[BENCH_HOST_MAX];
         char pin1[72];
@@ -48,8 +41,9 @@ char *bench_policy_json(size_t n, uint64_t seed, size_t *len)
         bench_entry_host(i, host);
         bench_random_pin(&seed, pin1);
         bench_random_pin(&seed, pin2);
-        w = snprintf(buf + used, cap - used, "    {\"host\": \"%s\", \"pins\": [\"%s\", \"%s\"]}%s\n",
-                     host, pin1, pin2, i + 1 < n ? "," : "");
+        w = snprintf(buf + used, cap - used,
+                     "    {\"host\": \"%s\", \"pins\": [\"%s\", \"%s\"]}%s\n", host, pin1, pin2,
+                     i + 1 < n ? "," : "");
         if (w < 0 || (size_t)w >= cap - used) {
             free(buf);
             return NULL;

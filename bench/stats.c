@@ -82,10 +82,7 @@ uint64_t bench_rand(uint64_t *state)
 
 static volatile uint64_t sink;
 
-void bench_sink(uint64_t v)
-{
-    sink += v;
-}
+void bench_sink(uint64_t v) { sink += v; }
 
 double bench_time_loop(bench_loop_fn fn, void *arg, size_t iters)
 {

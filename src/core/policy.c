@@ -418,11 +418,16 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
     size_t base_len;
     int bad = 0;
     certpin_severity lint_sev = strict ? CERTPIN_SEV_ERROR : CERTPIN_SEV_WARNING;
-    reporter to = {diags, err, source, line, path};
+    reporter to;
 
     if (err != NULL) {
         err->status = CERTPIN_OK;
     }
+    to.diags = diags;
+    to.err = err;
+    to.source = source;
+    to.line = line;
+    to.path = path;
     memset(&e, 0, sizeof(e));
     if (dom == NULL || dom->host == NULL) {
         FINDING((&to, CERTPIN_SEV_ERROR, "host", -1, "missing-host", CERTPIN_E_POLICY,
@@ -690,32 +695,32 @@ static certpin_status compute_id(certpin_policy *p)
 
 certpin_status cp_policy_index(certpin_policy *p, const char *pool, cp_dup_fn dup, void *arg)
 {
-    /* Entries are hashed a batch ahead and their slots asked for, so that in an index larger than
-     * the caches the insertions wait for memory together. */
-    enum { AHEAD = 16 };
-    uint64_t hashes[AHEAD];
-    size_t lens[AHEAD];
+    /* Entries are hashed a batch at a time and their slots asked for before any is written, so
+     * that in an index larger than the caches the insertions wait for memory together. */
+    enum { BATCH = 16 };
+    uint64_t hashes[BATCH] = {0};
+    size_t lens[BATCH] = {0};
     size_t i;
     size_t k;
     CP_GUARD(cp_map_init(&p->index, p->entry_count, pool));
-    for (i = 0; i < p->entry_count; i++) {
-        const certpin_entry *e = &p->entries[i];
-        size_t prev;
-        if (i % AHEAD == 0) {
-            for (k = i; k < i + AHEAD && k < p->entry_count; k++) {
-                const certpin_entry *next = &p->entries[k];
-                lens[k % AHEAD] = strlen(next->base);
-                hashes[k % AHEAD] = cp_map_hash(next->base, lens[k % AHEAD], next->match);
-                cp_map_prefetch(&p->index, hashes[k % AHEAD]);
-            }
+    for (i = 0; i < p->entry_count; i += BATCH) {
+        for (k = 0; k < BATCH && i + k < p->entry_count; k++) {
+            const certpin_entry *e = &p->entries[i + k];
+            lens[k] = strlen(e->base);
+            hashes[k] = cp_map_hash(e->base, lens[k], e->match);
+            cp_map_prefetch(&p->index, hashes[k]);
         }
-        CP_GUARD(cp_map_put(&p->index, hashes[i % AHEAD], (size_t)(e->base - pool), lens[i % AHEAD],
-                            e->match, i, &prev));
-        if (prev != CP_MAP_NONE) {
-            if (dup == NULL) {
-                return CERTPIN_E_POLICY;
+        for (k = 0; k < BATCH && i + k < p->entry_count; k++) {
+            const certpin_entry *e = &p->entries[i + k];
+            size_t prev;
+            CP_GUARD(cp_map_put(&p->index, hashes[k], (size_t)(e->base - pool), lens[k], e->match,
+                                i + k, &prev));
+            if (prev != CP_MAP_NONE) {
+                if (dup == NULL) {
+                    return CERTPIN_E_POLICY;
+                }
+                CP_GUARD(dup(e, &p->entries[prev], arg));
             }
-            CP_GUARD(dup(e, &p->entries[prev], arg));
         }
     }
     return CERTPIN_OK;
