@@ -22,6 +22,7 @@
 
 #include "bench.h"
 #include "certpin/certpin.h"
+#include "private/host.h"
 #include "private/policy.h"
 
 #define MAX_ROUNDS 32
@@ -162,6 +163,24 @@ static child_result in_child(int op, const char *path, size_t entries)
     return r;
 }
 
+/* The public-suffix test of every wildcard entry's base, as the loader makes it (libpsl): one of
+ * the parts of a load, timed alone. */
+static double psl_seconds(size_t entries)
+{
+    char host[BENCH_HOST_MAX];
+    uint64_t acc = 0;
+    double t0 = bench_now_ns();
+    size_t i;
+    for (i = 0; i < entries; i++) {
+        if (i % 3 != 0) {
+            bench_entry_host(i, host);
+            acc += (uint64_t)cp_host_is_public_suffix(strchr(host, '.') + 1);
+        }
+    }
+    bench_sink(acc);
+    return (bench_now_ns() - t0) / 1e9;
+}
+
 static const char *size_key(size_t entries, int quick_large)
 {
     if (quick_large) {
@@ -184,6 +203,7 @@ static int run_size(const bench_opts *o, const char *dir, size_t entries, const 
     child_result last[OPS];
     double med[OPS];
     double floor_s;
+    double psl;
     int floor_op;
     size_t r;
     int k;
@@ -237,6 +257,9 @@ static int run_size(const bench_opts *o, const char *dir, size_t entries, const 
     bench_put(out, name, bench_median(frees, rounds));
     (void)snprintf(name, sizeof(name), "crosscheck_s_%s", key);
     bench_put(out, name, med[OP_CROSSCHECK]);
+    psl = psl_seconds(entries);
+    (void)snprintf(name, sizeof(name), "public_suffix_s_%s", key);
+    bench_put(out, name, psl);
     (void)snprintf(name, sizeof(name), "load_peak_mb_%s", key);
     bench_put(out, name, (double)last[OP_CERTPIN].peak / 1048576.0);
     (void)snprintf(name, sizeof(name), "jansson_peak_mb_%s", key);
@@ -258,7 +281,8 @@ static int run_size(const bench_opts *o, const char *dir, size_t entries, const 
             "      (json_load_file %.3f s, read + json_loadb %.3f s)\n"
             "    certpin_policy_load_file        %8.3f s   peak %7.1f MB   keeps %5.0f B/entry"
             " (%.0f beyond the pins)\n"
-            "      ratio to jansson %.2f; of it the second reading with yajl %.3f s\n",
+            "      ratio to jansson %.2f; parts, each alone: the second reading with yajl %.3f s,\n"
+            "      the public-suffix tests %.3f s, freeing jansson's tree %.3f s\n",
             entries, (double)len / 1048576.0,
             floor_op == OP_JANSSON_BUFFER ? "read + json_loadb" : "json_load_file   ", floor_s,
             (double)last[floor_op].peak / 1048576.0,
@@ -266,7 +290,7 @@ static int run_size(const bench_opts *o, const char *dir, size_t entries, const 
             med[OP_JANSSON_BUFFER], med[OP_CERTPIN], (double)last[OP_CERTPIN].peak / 1048576.0,
             (double)last[OP_CERTPIN].retained / (double)entries,
             (double)last[OP_CERTPIN].retained / (double)entries - 2.0 * CERTPIN_PIN_LEN,
-            bench_median(ratio, rounds), med[OP_CROSSCHECK]);
+            bench_median(ratio, rounds), med[OP_CROSSCHECK], psl, bench_median(frees, rounds));
     }
     ok = 1;
 out:
