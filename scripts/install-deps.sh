@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
 # Installs what certpin needs to build and test on Debian 12, as root, skipping what is there.
+#   scripts/install-deps.sh [--bench]
+# --bench adds what only the benchmark's plot needs (gnuplot); the benchmark itself builds with
+# the rest, and the test suite never needs gnuplot.
 set -euo pipefail
+bench=0
+for arg in "$@"; do
+  case $arg in
+    --bench) bench=1 ;;
+    *) echo "usage: install-deps.sh [--bench]" >&2; exit 2 ;;
+  esac
+done
 pkgs=(
   build-essential cmake pkg-config clang   # compilers (gcc for the build, clang for the second)
   libclang-rt-14-dev                       # libFuzzer and the sanitizer runtimes for clang
@@ -19,6 +29,9 @@ pkgs=(
   valgrind                                 # CI: the tests under memcheck
   cppcheck clang-tidy clang-format         # CI: static analysis and formatting
 )
+if ((bench)); then
+  pkgs+=(gnuplot-nox)                      # bench/plot-lookup.sh: the lookup plot
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Static analysis, every finding an error: cppcheck over the library, the command, the tests and
-# the examples; clang-tidy (configuration: .clang-tidy, src/cli/.clang-tidy) over the library and
+# Static analysis, every finding an error: cppcheck over the library, the command, the tests, the
+# examples and the benchmark; clang-tidy (configuration: .clang-tidy, src/cli/.clang-tidy) over the library and
 # the command, from BUILD_DIR's compile_commands.json.
 #   scripts/static-analysis.sh [BUILD_DIR]
 set -euo pipefail
@@ -12,7 +12,7 @@ echo "== cppcheck $(cppcheck --version | cut -d' ' -f2)"
 # variableScope is left out: declarations at the top of a block are this code's style.
 cppcheck --enable=warning,style,portability,performance --suppress=variableScope \
   --std=c11 -q -I include -I src --error-exitcode=1 --inline-suppr \
-  src tests/unit tests/tls tests/curl tests/fuzz examples
+  src tests/unit tests/tls tests/curl tests/fuzz examples bench
 echo "cppcheck: no findings"
 
 echo "== clang-tidy $(clang-tidy --version | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)"

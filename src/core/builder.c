@@ -65,9 +65,7 @@ certpin_status certpin_builder_add(certpin_builder *b, const certpin_domain *dom
     st = cp_draft_add(&b->draft, domain, path, 0, 0, 0, "<builder>", found, err);
     if (st == CERTPIN_OK && cp_diags_append(b->warnings, found) != CERTPIN_OK) {
         /* keep "a failed call changes nothing": drop the entry just added */
-        certpin_entry *e = &b->draft.entries[--b->draft.count];
-        free(e->pattern);
-        free(e->pins);
+        cp_draft_drop_last(&b->draft);
         st = cp_error(err, CERTPIN_E_NOMEM, "out of memory");
     }
     certpin_diags_free(found);
@@ -79,7 +77,6 @@ certpin_policy *certpin_builder_build(certpin_builder *b, certpin_error *err)
     cp_policy_draft copy;
     certpin_diags *warnings;
     certpin_policy *p;
-    size_t i;
 
     if (err != NULL) {
         memset(err, 0, sizeof(*err));
@@ -88,45 +85,21 @@ certpin_policy *certpin_builder_build(certpin_builder *b, certpin_error *err)
         (void)cp_error(err, CERTPIN_E_ARG, "no builder given");
         return NULL;
     }
-    cp_draft_init(&copy);
-    copy.unpinned = b->draft.unpinned;
-    copy.entries = calloc(b->draft.count > 0 ? b->draft.count : 1, sizeof(certpin_entry));
     warnings = certpin_diags_new();
-    if (copy.entries == NULL || warnings == NULL) {
+    if (warnings == NULL || cp_draft_copy(&copy, &b->draft) != CERTPIN_OK) {
         goto nomem;
     }
-    copy.cap = b->draft.count;
-    for (i = 0; i < b->draft.count; i++) {
-        const certpin_entry *src = &b->draft.entries[i];
-        certpin_entry *dst = &copy.entries[i];
-        size_t n = src->pin_count + src->deny_count;
-        *dst = *src;
-        dst->pattern = strdup(src->pattern);
-        dst->pins = n > 0 ? malloc(n * sizeof(cp_pin)) : NULL;
-        if (dst->pattern == NULL || (n > 0 && dst->pins == NULL)) {
-            free(dst->pattern);
-            free(dst->pins);
-            goto nomem;
-        }
-        if (n > 0) {
-            memcpy(dst->pins, src->pins, n * sizeof(cp_pin));
-        }
-        dst->base = dst->pattern + (src->base - src->pattern);
-        dst->deny = dst->pins != NULL ? dst->pins + src->pin_count : NULL;
-        copy.count++;
-    }
     if (cp_diags_append(warnings, b->warnings) != CERTPIN_OK) {
+        cp_draft_clear(&copy);
         goto nomem;
     }
     p = cp_draft_finish(&copy, "<builder>", warnings, NULL, err);
     if (p == NULL) {
         certpin_diags_free(warnings);
     }
-    cp_draft_clear(&copy);
     return p;
 nomem:
     certpin_diags_free(warnings);
-    cp_draft_clear(&copy);
     (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
     return NULL;
 }

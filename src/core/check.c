@@ -7,8 +7,16 @@
 
 static void begin(certpin_result *r, const certpin_policy *policy, int port)
 {
+    /* A result reused with the policy it already holds keeps its reference: the same state as
+     * dropping it and taking another, without two atomic operations on the policy's count. */
+    certpin_policy *held = r->policy;
+    if (held != NULL && held == policy) {
+        r->policy = NULL;
+    } else {
+        held = certpin_policy_ref((certpin_policy *)policy);
+    }
     certpin_result_reset(r);
-    r->policy = certpin_policy_ref((certpin_policy *)policy);
+    r->policy = held;
     r->port = port;
 }
 
@@ -35,6 +43,7 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
                              certpin_result *r)
 {
     certpin_error err;
+    cp_sha256_run run;
     cp_host_kind kind;
     const certpin_entry *e;
     const certpin_entry *denied;
@@ -64,13 +73,17 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
         return fail(r, CERTPIN_E_ARG, "the verified chain is longer than the 16 certificates "
                                       "certpin checks");
     }
+    /* One run for the whole chain: the crypto library's per-call set-up is paid once. */
+    (void)cp_sha256_run_begin(&run);
     for (i = 0; i < chain_len; i++) {
         certpin_status st;
         if (chain[i].spki == NULL || chain[i].spki_len == 0) {
+            cp_sha256_run_end(&run);
             return fail(r, CERTPIN_E_ARG, "a certificate of the chain has no public key");
         }
-        st = cp_sha256(chain[i].spki, chain[i].spki_len, r->chain[i]);
+        st = cp_sha256_run_next(&run, chain[i].spki, chain[i].spki_len, r->chain[i]);
         if (st != CERTPIN_OK) {
+            cp_sha256_run_end(&run);
             return fail(r, st, "SHA-256 failed in the crypto library");
         }
         if (chain[i].subject != NULL) {
@@ -79,6 +92,7 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
             r->subjects[i][0] = '\0';
         }
     }
+    cp_sha256_run_end(&run);
     r->chain_len = chain_len;
 
     /* Deny pins name keys known to be compromised: those of every matching entry apply, in every

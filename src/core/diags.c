@@ -8,6 +8,7 @@
 struct certpin_diags {
     size_t count;
     size_t cap;
+    size_t errors; /* items of severity error: the loader asks after every entry */
     certpin_diag *items;
 };
 
@@ -52,12 +53,7 @@ const certpin_diag *certpin_diags_get(const certpin_diags *diags, size_t i)
 
 size_t certpin_diags_errors(const certpin_diags *diags)
 {
-    size_t i;
-    size_t n = 0;
-    for (i = 0; diags != NULL && i < diags->count; i++) {
-        n += diags->items[i].severity == CERTPIN_SEV_ERROR;
-    }
-    return n;
+    return diags == NULL ? 0 : diags->errors;
 }
 
 static certpin_status push(certpin_diags *diags, certpin_severity sev, const char *source, int line,
@@ -85,6 +81,7 @@ static certpin_status push(certpin_diags *diags, certpin_severity sev, const cha
         return CERTPIN_E_NOMEM;
     }
     diags->items[diags->count++] = d;
+    diags->errors += sev == CERTPIN_SEV_ERROR;
     return CERTPIN_OK;
 }
 

@@ -220,11 +220,9 @@ static certpin_status to_alabels(const subject *s, const char *in, char buf[CERT
     }
 }
 
-static certpin_status put(const char *canon, cp_host_kind k, char out[CERTPIN_HOST_MAX],
-                          cp_host_kind *kind, certpin_error *err)
+static certpin_status put_n(const char *canon, size_t n, cp_host_kind k,
+                            char out[CERTPIN_HOST_MAX], cp_host_kind *kind, certpin_error *err)
 {
-    size_t n = strlen(canon);
-
     if (n >= CERTPIN_HOST_MAX) {
         return cp_error(err, CERTPIN_E_INTERNAL, "canonical host of %zu characters", n);
     }
@@ -233,6 +231,12 @@ static certpin_status put(const char *canon, cp_host_kind k, char out[CERTPIN_HO
         *kind = k;
     }
     return CERTPIN_OK;
+}
+
+static certpin_status put(const char *canon, cp_host_kind k, char out[CERTPIN_HOST_MAX],
+                          cp_host_kind *kind, certpin_error *err)
+{
+    return put_n(canon, strlen(canon), k, out, kind, err);
 }
 
 /* IPv6 literals compare in inet_ntop's form (RFC 5952: lower case, "::" for the longest run of
@@ -384,13 +388,72 @@ static certpin_status check_name(const subject *s, const char *name, size_t len,
     return CERTPIN_OK;
 }
 
+/* The common case in one pass: a name of ASCII letters, digits and hyphens whose labels are
+ * well-formed, none an A-label ("xn--"), the last not starting with a digit (so never a numeric
+ * host), at most one trailing dot. Writes its canonical form (lower case, the trailing dot
+ * dropped) to buf and returns 1. Returns 0 for anything else, which then takes the whole pipeline
+ * below: that gives it its canonical form or its error, and for every name accepted here it gives
+ * the same form (check_shape finds nothing in these bytes, no conversion applies, check_name
+ * passes), so this is a shortcut, never a second opinion. */
+static int plain_name(const char *in, size_t len, char buf[CERTPIN_HOST_MAX], size_t *out_len)
+{
+    /* For each byte: its lower-case form if it may stand in such a name as it is or in upper
+     * case (letters, digits, '-', '.'), else 0. */
+    static const unsigned char plain[256] = {
+        ['-'] = '-', ['.'] = '.',
+        ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+        ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+        ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+        ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+        ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+        ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+        ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+        ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+        ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+        ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+    };
+    size_t i;
+    size_t start = 0;
+
+    if (len > 0 && in[len - 1] == '.') {
+        len--;
+    }
+    if (len == 0 || len > NAME_MAX_LEN) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = plain[(unsigned char)in[i]];
+        size_t n = i - start;
+        if (c == 0) {
+            return 0;
+        }
+        buf[i] = (char)c;
+        if (c != '.') {
+            continue;
+        }
+        if (n == 0 || n > LABEL_MAX_LEN || buf[start] == '-' || buf[i - 1] == '-' ||
+            (n >= 4 && memcmp(buf + start, "xn--", 4) == 0)) {
+            return 0;
+        }
+        start = i + 1;
+    }
+    /* the last label */
+    if (len == start || len - start > LABEL_MAX_LEN || buf[start] == '-' || buf[len - 1] == '-' ||
+        is_digit(buf[start]) || (len - start >= 4 && memcmp(buf + start, "xn--", 4) == 0)) {
+        return 0;
+    }
+    buf[len] = '\0';
+    *out_len = len;
+    return 1;
+}
+
 /* The whole pipeline over the len bytes of in, which must be followed by a NUL (libidn2 reads C
  * strings). Taking a length lets a NUL inside the name be refused rather than cut it short, for a
  * caller that has one (a JSON string); through the C-string entry points len is strlen(in).
  * s->whole is what messages quote. Writes out only on success, so out may alias in. */
-static certpin_status canonicalise(const subject *s, const char *in, size_t len,
-                                   char out[CERTPIN_HOST_MAX], cp_host_kind *kind,
-                                   certpin_error *err)
+static certpin_status canonicalise_as(const subject *s, const char *in, size_t len,
+                                      char out[CERTPIN_HOST_MAX], cp_host_kind *kind,
+                                      certpin_error *err, int shortcut)
 {
     char buf[CERTPIN_HOST_MAX];
     size_t n = 0;
@@ -402,6 +465,9 @@ static certpin_status canonicalise(const subject *s, const char *in, size_t len,
     int trailing_dot = 0;
     certpin_status st;
 
+    if (shortcut && plain_name(in, len, buf, &n)) {
+        return put_n(buf, n, CP_HOST_NAME, out, kind, err);
+    }
     st = check_shape(s, in, len, &non_ascii, err);
     if (st != CERTPIN_OK) {
         return st;
@@ -460,6 +526,28 @@ static certpin_status canonicalise(const subject *s, const char *in, size_t len,
         return st;
     }
     return put(buf, CP_HOST_NAME, out, kind, err);
+}
+
+static certpin_status canonicalise(const subject *s, const char *in, size_t len,
+                                   char out[CERTPIN_HOST_MAX], cp_host_kind *kind,
+                                   certpin_error *err)
+{
+    return canonicalise_as(s, in, len, out, kind, err, 1);
+}
+
+certpin_status cp_host_canonical_without_shortcut(const char *in, char out[CERTPIN_HOST_MAX],
+                                                  cp_host_kind *kind, certpin_error *err)
+{
+    subject s;
+    certpin_status st;
+
+    s.what = "host";
+    s.whole = in;
+    st = canonicalise_as(&s, in, strlen(in), out, kind, err, 0);
+    if (st != CERTPIN_OK) {
+        out[0] = '\0';
+    }
+    return st;
 }
 
 certpin_status cp_host_canonical(const char *in, char out[CERTPIN_HOST_MAX], cp_host_kind *kind,

@@ -52,14 +52,16 @@ certpin_status certpin_pin_parse(const char *text, unsigned char pin[CERTPIN_PIN
     const char *slash;
     unsigned char buf[64];
     size_t n = 0;
+    size_t b64_len;
     char again[45];
 
     if (text == NULL || pin == NULL) {
         return cp_error(err, CERTPIN_E_ARG, "no pin given");
     }
-    cp_quote(text, q, sizeof(q));
+    /* q, the pin as quoted in messages, is made only for a message */
     slash = strchr(text, '/');
     if (slash == NULL) {
+        cp_quote(text, q, sizeof(q));
         if (is_hex64(text)) {
             return cp_error(err, CERTPIN_E_PIN,
                             "pin %s is hex: write it as sha256/<base64> (certpin pin --format "
@@ -79,26 +81,31 @@ certpin_status certpin_pin_parse(const char *text, unsigned char pin[CERTPIN_PIN
         }
         memcpy(alg, text, len);
         alg[len] = '\0';
+        cp_quote(text, q, sizeof(q));
         cp_quote(alg, again, sizeof(again));
         return cp_error(err, CERTPIN_E_PIN,
                         "pin %s uses the unknown algorithm %s: only sha256 pins exist (RFC 7469)",
                         q, again);
     }
     b64 = slash + 1;
+    b64_len = strlen(b64);
     /* curl's sha256//<base64>. A base64 pin may itself start with '/' (a first byte of 0xfc or
      * more), so "sha256//" followed by 43 more characters is the OkHttp form of such a pin: the
      * second slash is curl's only when it is not part of the 44 characters of base64. */
-    if (*b64 == '/' && strlen(b64) != 44) {
+    if (*b64 == '/' && b64_len != 44) {
         b64++;
+        b64_len--;
     }
-    if (!is_strict_base64(b64, strlen(b64)) ||
-        cp_base64_decode(b64, strlen(b64), buf, sizeof(buf), &n) != CERTPIN_OK) {
+    if (!is_strict_base64(b64, b64_len) ||
+        cp_base64_decode(b64, b64_len, buf, sizeof(buf), &n) != CERTPIN_OK) {
+        cp_quote(text, q, sizeof(q));
         return cp_error(err, CERTPIN_E_PIN,
                         "pin %s is not base64: after \"sha256/\" come 44 characters of standard "
                         "base64 (A-Z a-z 0-9 + /, ending in '=')",
                         q);
     }
     if (n != CERTPIN_PIN_LEN) {
+        cp_quote(text, q, sizeof(q));
         return cp_error(err, CERTPIN_E_PIN,
                         "pin %s decodes to %zu bytes, not 32: a SHA-256 pin is 32 bytes (44 "
                         "characters of base64)",
@@ -107,7 +114,8 @@ certpin_status certpin_pin_parse(const char *text, unsigned char pin[CERTPIN_PIN
     /* Refuse non-canonical base64 (unused bits set in the last character): such a pin would
      * compare equal to the canonical one but differ from it as text, which misleads reviews. */
     CP_GUARD(cp_base64_encode32(buf, again));
-    if (strcmp(again, b64) != 0) {
+    if (b64_len != 44 || memcmp(again, b64, 44) != 0) {
+        cp_quote(text, q, sizeof(q));
         return cp_error(err, CERTPIN_E_PIN, "pin %s is not canonical base64: did you mean sha256/%s?",
                         q, again);
     }

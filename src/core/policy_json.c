@@ -2,9 +2,11 @@
  * (lint shows them all); the first error is the one returned; a policy with any error is refused
  * whole: a typo must never silently turn pinning off. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -99,68 +101,71 @@ static size_t distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* Reports key (at path) unless it is one of known: an unknown key, with the known key it most
+ * likely meant. */
+static void check_key(loader *l, const char *key, const char *path, const char *const *known,
+                      size_t n_known)
+{
+    size_t i;
+    size_t best = (size_t)-1;
+    const char *guess = NULL;
+    char p[160];
+    char list[200] = "";
+    char q[96];
+    size_t used = 0;
+    for (i = 0; i < n_known; i++) {
+        if (strcmp(key, known[i]) == 0) {
+            return;
+        }
+    }
+    for (i = 0; i < n_known; i++) {
+        size_t d = distance(key, known[i]);
+        if (d < best) {
+            best = d;
+            guess = known[i];
+        }
+        used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
+                                 "%s%s", i ? ", " : "", known[i]);
+        if (used >= sizeof(list)) {
+            used = sizeof(list) - 1;
+        }
+    }
+    (void)snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
+    cp_quote(key, q, sizeof(q));
+    if (guess != NULL && best <= 2) {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "unknown-key",
+            "unknown key %s: did you mean \"%s\"? (a misspelt key would silently change "
+            "what is pinned, so it is refused)",
+            q, guess);
+    } else {
+        add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "unknown-key",
+            "unknown key %s: the keys here are %s", q, list);
+    }
+}
+
 static void check_keys(loader *l, const json_t *obj, const char *path, const char *const *known,
                        size_t n_known)
 {
     const char *key;
     json_t *value;
     json_object_foreach((json_t *)obj, key, value) {
-        size_t i;
-        size_t best = (size_t)-1;
-        const char *guess = NULL;
-        char p[160];
-        char list[200] = "";
-        size_t used = 0;
-        for (i = 0; i < n_known; i++) {
-            size_t d;
-            if (strcmp(key, known[i]) == 0) {
-                break;
-            }
-            d = distance(key, known[i]);
-            if (d < best) {
-                best = d;
-                guess = known[i];
-            }
-            used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
-                                     "%s%s", i ? ", " : "", known[i]);
-            if (used >= sizeof(list)) {
-                used = sizeof(list) - 1;
-            }
-        }
-        if (i < n_known) {
-            continue;
-        }
-        (void)snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
-        {
-            char q[96];
-            cp_quote(key, q, sizeof(q));
-            if (guess != NULL && best <= 2) {
-                add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "unknown-key",
-                    "unknown key %s: did you mean \"%s\"? (a misspelt key would silently change "
-                    "what is pinned, so it is refused)",
-                    q, guess);
-            } else {
-                add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "unknown-key",
-                    "unknown key %s: the keys here are %s", q, list);
-            }
-        }
+        check_key(l, key, path, known, n_known);
         (void)value;
     }
 }
 
-/* Reads a string member that must be one of choices; returns its index, dflt when absent, -1 on
- * error (reported). */
-static int choice(loader *l, const json_t *obj, const char *path, const char *key,
-                  const char *const *choices, size_t n, int dflt)
+/* Reads v, the value of key (NULL when absent), which must be one of choices; returns its index,
+ * dflt when absent, -1 on error (reported). */
+static int choice_of(loader *l, const json_t *v, const char *path, const char *key,
+                     const char *const *choices, size_t n, int dflt)
 {
-    const json_t *v = json_object_get(obj, key);
     char p[160];
     size_t i;
-    (void)snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
     if (v == NULL) {
         return dflt;
     }
     if (!json_is_string(v)) {
+        (void)snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
         add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "wrong-type",
             "expected a string (\"%s\" or \"%s\"%s), got %s", choices[0], choices[1],
             n > 2 ? " or ..." : "", type_name(v));
@@ -175,6 +180,7 @@ static int choice(loader *l, const json_t *obj, const char *path, const char *ke
         char q[96];
         char list[120] = "";
         size_t used = 0;
+        (void)snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
         cp_quote(json_string_value(v), q, sizeof(q));
         for (i = 0; i < n && used < sizeof(list); i++) {
             used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
@@ -185,12 +191,14 @@ static int choice(loader *l, const json_t *obj, const char *path, const char *ke
     return -1;
 }
 
-/* Reads an array of strings into a newly allocated array of borrowed pointers. */
-static int strings(loader *l, const json_t *obj, const char *path, const char *key,
-                   const char ***out, size_t *n)
+/* Reads v, the value of key (NULL when absent), an array of strings, into *out: borrowed pointers
+ * to the strings, in local (local_cap of them) when they fit, else in a new allocation (*out !=
+ * local: free it). */
+static int strings_of(loader *l, const json_t *v, const char *path, const char *key,
+                      const char **local, size_t local_cap, const char ***out, size_t *n)
 {
-    const json_t *v = json_object_get(obj, key);
     char p[160];
+    size_t size;
     size_t i;
     int ok = 1;
 
@@ -199,25 +207,26 @@ static int strings(loader *l, const json_t *obj, const char *path, const char *k
     if (v == NULL) {
         return 1;
     }
-    (void)snprintf(p, sizeof(p), "%s.%s", path, key);
     if (!json_is_array(v)) {
+        (void)snprintf(p, sizeof(p), "%s.%s", path, key);
         add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "wrong-type",
             "expected an array of \"sha256/<base64>\" strings, got %s", type_name(v));
         return 0;
     }
-    if (json_array_size(v) == 0) {
+    size = json_array_size(v);
+    if (size == 0) {
         return 1;
     }
-    *out = calloc(json_array_size(v), sizeof(char *));
+    *out = size <= local_cap ? local : calloc(size, sizeof(char *));
     if (*out == NULL) {
         l->nomem = 1;
         return 0;
     }
-    for (i = 0; i < json_array_size(v); i++) {
+    for (i = 0; i < size; i++) {
         const json_t *s = json_array_get(v, i);
         if (!json_is_string(s)) {
             char pi[200];
-            (void)snprintf(pi, sizeof(pi), "%s[%zu]", p, i);
+            (void)snprintf(pi, sizeof(pi), "%s.%s[%zu]", path, key, i);
             add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, pi, "wrong-type",
                 "expected a \"sha256/<base64>\" string, got %s", type_name(s));
             ok = 0;
@@ -345,13 +354,42 @@ static void check_refused_entry(loader *l, const certpin_domain *dom, const char
     certpin_diags_free(more);
 }
 
+/* "domains[<index>]" into out (at least 32 bytes). */
+static void domain_path(char *out, size_t index)
+{
+    char digits[24];
+    size_t n = 0;
+    size_t len = 8;
+    memcpy(out, "domains[", 8);
+    do {
+        digits[n++] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index != 0);
+    while (n > 0) {
+        out[len++] = digits[--n];
+    }
+    out[len++] = ']';
+    out[len] = '\0';
+}
+
 static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t index)
 {
     char path[64];
     certpin_domain dom;
+    const char *pins_local[8];
+    const char *deny_local[8];
     const char **pins = NULL;
     const char **deny = NULL;
+    const json_t *host_v = NULL;
+    const json_t *sub_v = NULL;
+    const json_t *expires_v = NULL;
+    const json_t *mode_v = NULL;
+    const json_t *on_expiry_v = NULL;
+    const json_t *pins_v = NULL;
+    const json_t *deny_v = NULL;
     const json_t *v;
+    const char *key;
+    json_t *value;
     int ok = 1;
     int mode;
     int on_expiry;
@@ -359,16 +397,36 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
     int deny_ok;
     certpin_error err;
 
-    (void)snprintf(path, sizeof(path), "domains[%zu]", index);
+    domain_path(path, index);
     memset(&dom, 0, sizeof(dom));
     if (!json_is_object(obj)) {
         add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, path, "wrong-type",
             "expected an object {\"host\": ..., \"pins\": [...]}, got %s", type_name(obj));
         return;
     }
-    check_keys(l, obj, path, domain_keys, CP_ARRAY_LEN(domain_keys));
+    /* One pass over the members: each known key's value, and every unknown key reported (in the
+     * order of the object, before anything else about the entry). */
+    json_object_foreach((json_t *)obj, key, value) {
+        if (strcmp(key, "host") == 0) {
+            host_v = value;
+        } else if (strcmp(key, "pins") == 0) {
+            pins_v = value;
+        } else if (strcmp(key, "include_subdomains") == 0) {
+            sub_v = value;
+        } else if (strcmp(key, "deny") == 0) {
+            deny_v = value;
+        } else if (strcmp(key, "expires") == 0) {
+            expires_v = value;
+        } else if (strcmp(key, "on_expiry") == 0) {
+            on_expiry_v = value;
+        } else if (strcmp(key, "mode") == 0) {
+            mode_v = value;
+        } else {
+            check_key(l, key, path, domain_keys, CP_ARRAY_LEN(domain_keys));
+        }
+    }
 
-    v = json_object_get(obj, "host");
+    v = host_v;
     if (v == NULL) {
         add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, path, "missing-host",
             "the entry has no \"host\": add the name it pins, e.g. \"api.example.com\"");
@@ -382,10 +440,7 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
     } else {
         dom.host = json_string_value(v);
     }
-    v = json_object_get(obj, "include_subdomains");
-    if (dom.host != NULL) {
-        remember_pattern(l, dom.host, v != NULL && json_is_true(v), index);
-    }
+    v = sub_v;
     if (v != NULL && !json_is_boolean(v)) {
         char p[96];
         (void)snprintf(p, sizeof(p), "%s.include_subdomains", path);
@@ -394,7 +449,7 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
         ok = 0;
     }
     dom.include_subdomains = v != NULL && json_is_true(v);
-    v = json_object_get(obj, "expires");
+    v = expires_v;
     if (v != NULL && !json_is_string(v)) {
         char p[96];
         (void)snprintf(p, sizeof(p), "%s.expires", path);
@@ -404,11 +459,14 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
     } else if (v != NULL) {
         dom.expires = json_string_value(v);
     }
-    mode = choice(l, obj, path, "mode", mode_names, CP_ARRAY_LEN(mode_names), CERTPIN_MODE_ENFORCE);
-    on_expiry = choice(l, obj, path, "on_expiry", expiry_names, CP_ARRAY_LEN(expiry_names),
-                       CERTPIN_ON_EXPIRY_UNPIN);
-    pins_ok = strings(l, obj, path, "pins", &pins, &dom.pin_count);
-    deny_ok = strings(l, obj, path, "deny", &deny, &dom.deny_count);
+    mode = choice_of(l, mode_v, path, "mode", mode_names, CP_ARRAY_LEN(mode_names),
+                     CERTPIN_MODE_ENFORCE);
+    on_expiry = choice_of(l, on_expiry_v, path, "on_expiry", expiry_names,
+                          CP_ARRAY_LEN(expiry_names), CERTPIN_ON_EXPIRY_UNPIN);
+    pins_ok = strings_of(l, pins_v, path, "pins", pins_local, CP_ARRAY_LEN(pins_local), &pins,
+                         &dom.pin_count);
+    deny_ok = strings_of(l, deny_v, path, "deny", deny_local, CP_ARRAY_LEN(deny_local), &deny,
+                         &dom.deny_count);
     ok &= mode >= 0 && on_expiry >= 0 && pins_ok && deny_ok;
     if (!ok && dom.host != NULL && !l->nomem) {
         /* The entry is refused already; its readable values are still checked, so that lint
@@ -426,7 +484,7 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
         dom.deny = deny;
         size_t errors_before = certpin_diags_errors(l->found);
         certpin_status st;
-        memset(&err, 0, sizeof(err));
+        err.status = CERTPIN_OK;
         st = cp_draft_add(d, &dom, path, 0, l->strict, l->now, l->source, l->found, &err);
         if (st != CERTPIN_OK && certpin_diags_errors(l->found) == errors_before) {
             /* refused without a finding (a finding that could not be recorded): never let the
@@ -436,8 +494,37 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
             l->first = err.status != CERTPIN_OK ? err.status : CERTPIN_E_POLICY;
         }
     }
-    free(pins);
-    free(deny);
+    if (pins != pins_local) {
+        free(pins);
+    }
+    if (deny != deny_local) {
+        free(deny);
+    }
+}
+
+/* The pattern of every entry whose host can be read, also of entries with other errors, for
+ * report_duplicates: a policy refused for a typo still gets its duplicate patterns reported. */
+static void collect_patterns(loader *l, const json_t *domains)
+{
+    size_t i;
+    l->seen = calloc(json_array_size(domains) + 1, sizeof(seen_pattern));
+    if (l->seen == NULL) {
+        l->nomem = 1;
+        return;
+    }
+    for (i = 0; i < json_array_size(domains); i++) {
+        const json_t *obj = json_array_get(domains, i);
+        const json_t *host;
+        const json_t *sub;
+        if (!json_is_object(obj)) {
+            continue;
+        }
+        host = json_object_get(obj, "host");
+        sub = json_object_get(obj, "include_subdomains");
+        if (host != NULL && json_is_string(host)) {
+            remember_pattern(l, json_string_value(host), sub != NULL && json_is_true(sub), i);
+        }
+    }
 }
 
 static void load_root(loader *l, cp_policy_draft *d, const json_t *root)
@@ -475,8 +562,8 @@ static void load_root(loader *l, cp_policy_draft *d, const json_t *root)
         return; /* the rest may mean something this version does not know */
     }
     check_keys(l, root, "", root_keys, CP_ARRAY_LEN(root_keys));
-    unpinned = choice(l, root, "", "unpinned", unpinned_names, CP_ARRAY_LEN(unpinned_names),
-                      CERTPIN_UNPINNED_ALLOW);
+    unpinned = choice_of(l, json_object_get(root, "unpinned"), "", "unpinned", unpinned_names,
+                         CP_ARRAY_LEN(unpinned_names), CERTPIN_UNPINNED_ALLOW);
     if (unpinned >= 0) {
         d->unpinned = (certpin_unpinned)unpinned;
     }
@@ -495,13 +582,13 @@ static void load_root(loader *l, cp_policy_draft *d, const json_t *root)
         add(l, CERTPIN_SEV_WARNING, CERTPIN_OK, "domains", "empty",
             "the policy has no entries: nothing is pinned");
     }
-    l->seen = calloc(json_array_size(domains) + 1, sizeof(seen_pattern));
-    if (l->seen == NULL) {
-        l->nomem = 1;
-        return;
-    }
     for (i = 0; i < json_array_size(domains) && !l->nomem; i++) {
         load_domain(l, d, json_array_get(domains, i), i);
+    }
+    /* Only a policy with errors needs its duplicates found here: otherwise cp_draft_finish finds
+     * them as it indexes the entries. */
+    if (certpin_diags_errors(l->found) > 0 && !l->nomem) {
+        collect_patterns(l, domains);
     }
     if (certpin_diags_errors(l->found) > 0 && !l->nomem) {
         report_duplicates(l);
@@ -668,6 +755,8 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
     char *buf = NULL;
     size_t len = 0;
     size_t cap = 0;
+    size_t first = 65536;
+    struct stat st;
     certpin_policy *p;
 
     if (err != NULL) {
@@ -682,11 +771,17 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
         io_failure(path, opts, err, CERTPIN_E_IO, "cannot open the policy file: %s", strerror(errno));
         return NULL;
     }
+    /* A regular file is read into a buffer of its size (one byte more, to see the end) rather
+     * than one that doubles: a policy of a million entries is 150 MB. */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uintmax_t)st.st_size < SIZE_MAX / 2) {
+        first = (size_t)st.st_size + 1;
+    }
     for (;;) {
         size_t n;
         if (len == cap) {
             char *nb;
-            cap = cap == 0 ? 65536 : cap * 2;
+            cap = cap == 0 ? first : cap * 2;
             if (cap > MAX_POLICY_BYTES) {
                 free(buf);
                 (void)fclose(f);

@@ -23,7 +23,9 @@ void certpin_result_reset(certpin_result *r)
         return;
     }
     certpin_policy_free(r->policy);
-    free(r->explanation);
+    if (r->explanation != NULL) {
+        free(r->explanation);
+    }
     r->verdict = CERTPIN_NOT_CHECKED;
     r->policy = NULL;
     r->entry = NULL;

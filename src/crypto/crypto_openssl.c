@@ -1,11 +1,14 @@
 /* The OpenSSL crypto backend: SHA-256 from EVP with the digest fetched once (from the
- * application's OSSL_LIB_CTX and property query when it gave one) and one reused EVP_MD_CTX per
- * thread, so a check allocates nothing; base64 from EVP_EncodeBlock/EVP_DecodeBlock.
+ * application's OSSL_LIB_CTX and property query when it gave one) and, per thread, one context
+ * initialised once that each hash copies (EVP_MD_CTX_copy_ex: with OpenSSL 3.0 a little cheaper
+ * than initialising a context again, and like it one allocation inside OpenSSL; certpin itself
+ * allocates nothing per hash); base64 from EVP_EncodeBlock/EVP_DecodeBlock.
  *
  * What fails here is reported by status only: the errors OpenSSL queued for it are popped
  * (ERR_set_mark / ERR_pop_to_mark), so that certpin, which runs inside the application's
  * handshakes, never leaves an error on the thread's queue for SSL_get_error to find. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,14 +28,29 @@ static OSSL_LIB_CTX *config_libctx;
 static char *config_propq;
 static EVP_MD *sha256_md; /* set once under config_lock, read-only afterwards */
 static int sha256_fetched;
+/* sha256_md once fetched, published for the lock-free fast path (release/acquire): a check
+ * takes no lock. */
+static _Atomic(const EVP_MD *) sha256_ready;
 
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tls_key;
 static int tls_key_ok;
 
+/* A thread's contexts: template is initialised for SHA-256 once; work receives a copy of it for
+ * each hash. */
+typedef struct thread_ctx {
+    EVP_MD_CTX *template;
+    EVP_MD_CTX *work;
+} thread_ctx;
+
 static void free_thread_ctx(void *p)
 {
-    EVP_MD_CTX_free(p);
+    thread_ctx *t = p;
+    if (t != NULL) {
+        EVP_MD_CTX_free(t->template);
+        EVP_MD_CTX_free(t->work);
+        free(t);
+    }
 }
 
 static void make_key(void)
@@ -42,13 +60,19 @@ static void make_key(void)
 
 static const EVP_MD *get_md(void)
 {
-    const EVP_MD *md;
+    const EVP_MD *md = atomic_load_explicit(&sha256_ready, memory_order_acquire);
+    if (md != NULL) {
+        return md;
+    }
     (void)pthread_mutex_lock(&config_lock);
     if (!sha256_fetched) {
         sha256_md = EVP_MD_fetch(config_libctx, "SHA2-256", config_propq);
         sha256_fetched = sha256_md != NULL;
     }
     md = sha256_md;
+    if (md != NULL) {
+        atomic_store_explicit(&sha256_ready, md, memory_order_release);
+    }
     (void)pthread_mutex_unlock(&config_lock);
     return md;
 }
@@ -79,54 +103,81 @@ certpin_status certpin_crypto_openssl_configure(OSSL_LIB_CTX *libctx, const char
     config_propq = copy;
     sha256_md = md;
     sha256_fetched = 1;
+    atomic_store_explicit(&sha256_ready, md, memory_order_release);
 out:
     (void)pthread_mutex_unlock(&config_lock);
     return st;
 }
 
-/* The calling thread's digest context, made on first use and freed when the thread exits. */
-static EVP_MD_CTX *thread_ctx(void)
+/* The calling thread's contexts, made on first use and freed when the thread exits. */
+static thread_ctx *get_thread_ctx(const EVP_MD *md)
 {
-    EVP_MD_CTX *c;
+    thread_ctx *t;
     if (pthread_once(&tls_once, make_key) != 0 || !tls_key_ok) {
         return NULL;
     }
-    c = pthread_getspecific(tls_key);
-    if (c == NULL) {
-        c = EVP_MD_CTX_new();
-        if (c == NULL) {
-            return NULL;
-        }
-        if (pthread_setspecific(tls_key, c) != 0) {
-            EVP_MD_CTX_free(c);
-            return NULL;
-        }
+    t = pthread_getspecific(tls_key);
+    if (t != NULL) {
+        return t;
     }
-    return c;
+    t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        return NULL;
+    }
+    t->template = EVP_MD_CTX_new();
+    t->work = EVP_MD_CTX_new();
+    if (t->template == NULL || t->work == NULL ||
+        EVP_DigestInit_ex2(t->template, md, NULL) != 1 || pthread_setspecific(tls_key, t) != 0) {
+        free_thread_ctx(t);
+        return NULL;
+    }
+    return t;
 }
 
-static certpin_status sha256_once(const unsigned char *data, size_t len, unsigned char out[32])
+certpin_status cp_sha256_run_begin(cp_sha256_run *run)
 {
-    const EVP_MD *md = get_md();
-    EVP_MD_CTX *c = thread_ctx();
-    unsigned int n = 0;
-
-    if (md == NULL || c == NULL) {
-        return md == NULL ? CERTPIN_E_CRYPTO : CERTPIN_E_NOMEM;
+    const EVP_MD *md;
+    (void)ERR_set_mark();
+    run->ctx = NULL;
+    md = get_md();
+    if (md == NULL) {
+        run->status = CERTPIN_E_CRYPTO;
+        return run->status;
     }
-    if (EVP_DigestInit_ex2(c, md, NULL) != 1 || EVP_DigestUpdate(c, data, len) != 1 ||
-        EVP_DigestFinal_ex(c, out, &n) != 1 || n != 32) {
+    run->ctx = get_thread_ctx(md);
+    run->status = run->ctx != NULL ? CERTPIN_OK : CERTPIN_E_NOMEM;
+    return run->status;
+}
+
+certpin_status cp_sha256_run_next(cp_sha256_run *run, const unsigned char *data, size_t len,
+                                  unsigned char out[32])
+{
+    thread_ctx *t = run->ctx;
+    unsigned int n = 0;
+    if (run->status != CERTPIN_OK) {
+        return run->status;
+    }
+    if (EVP_MD_CTX_copy_ex(t->work, t->template) != 1 || EVP_DigestUpdate(t->work, data, len) != 1 ||
+        EVP_DigestFinal_ex(t->work, out, &n) != 1 || n != 32) {
         return CERTPIN_E_CRYPTO;
     }
     return CERTPIN_OK;
 }
 
+void cp_sha256_run_end(cp_sha256_run *run)
+{
+    (void)run;
+    (void)ERR_pop_to_mark();
+}
+
 certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32])
 {
-    certpin_status st;
-    (void)ERR_set_mark();
-    st = sha256_once(data, len, out);
-    (void)ERR_pop_to_mark();
+    cp_sha256_run run;
+    certpin_status st = cp_sha256_run_begin(&run);
+    if (st == CERTPIN_OK) {
+        st = cp_sha256_run_next(&run, data, len, out);
+    }
+    cp_sha256_run_end(&run);
     return st;
 }
 

@@ -12,6 +12,21 @@
 /* SHA-256 of data into out. Thread-safe. */
 certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32]);
 
+/* Several SHA-256 in a row on one thread (the keys of a chain), paying once what cp_sha256 pays
+ * per call (finding the thread's context, keeping the crypto library's error queue as it was):
+ *   cp_sha256_run_begin(&run);               (its failure is returned again by every _next)
+ *   cp_sha256_run_next(&run, data, len, out); ...
+ *   cp_sha256_run_end(&run);                 (always, also after a failure)
+ * end drops whatever the crypto library queued on the thread's error queue since begin. */
+typedef struct cp_sha256_run {
+    void *ctx;
+    certpin_status status;
+} cp_sha256_run;
+certpin_status cp_sha256_run_begin(cp_sha256_run *run);
+certpin_status cp_sha256_run_next(cp_sha256_run *run, const unsigned char *data, size_t len,
+                                  unsigned char out[32]);
+void cp_sha256_run_end(cp_sha256_run *run);
+
 /* Incremental SHA-256 for the policy identity. */
 typedef struct cp_sha256_ctx cp_sha256_ctx;
 cp_sha256_ctx *cp_sha256_new(void);

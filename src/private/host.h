@@ -22,6 +22,11 @@ typedef enum cp_host_kind { CP_HOST_NAME = 0, CP_HOST_IPV4, CP_HOST_IPV6 } cp_ho
 certpin_status cp_host_canonical(const char *in, char out[CERTPIN_HOST_MAX], cp_host_kind *kind,
                                  certpin_error *err);
 
+/* As cp_host_canonical with every name taking the whole pipeline, not the one-pass shortcut for
+ * plain ASCII names: for the tests that hold the two to the same answers. in must not be NULL. */
+certpin_status cp_host_canonical_without_shortcut(const char *in, char out[CERTPIN_HOST_MAX],
+                                                  cp_host_kind *kind, certpin_error *err);
+
 /* Parses a policy host pattern: "name", "*.name" (exactly one more label), "**.name" (the name and
  * every name below it); include_subdomains on an exact name means "**.". Writes the canonical base
  * name (without prefix) to base, the match kind to *match. Wildcards are refused on IP literals, in

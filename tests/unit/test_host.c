@@ -838,6 +838,80 @@ static void test_labels_table(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* The one-pass shortcut for plain ASCII names (host.c, plain_name) against the whole pipeline:
+ * the same status, canonical form, kind and message for every row above and for generated names
+ * over the bytes the shortcut takes (letters of both cases, digits, '-', '.') and a few it does
+ * not, with labels and names around every length limit. */
+static uint64_t next_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int shortcut_agrees(const char *in)
+{
+    char fast[CERTPIN_HOST_MAX];
+    char full[CERTPIN_HOST_MAX];
+    cp_host_kind fast_kind;
+    cp_host_kind full_kind;
+    certpin_error fast_err;
+    certpin_error full_err;
+    certpin_status a;
+    certpin_status b;
+
+    memset(&fast_err, 0, sizeof(fast_err));
+    memset(&full_err, 0, sizeof(full_err));
+    a = cp_host_canonical(in, fast, &fast_kind, &fast_err);
+    b = cp_host_canonical_without_shortcut(in, full, &full_kind, &full_err);
+    if (a != b || strcmp(fast, full) != 0 || (a == CERTPIN_OK && fast_kind != full_kind) ||
+        strcmp(fast_err.text, full_err.text) != 0) {
+        print_error("shortcut differs on \"%s\": %s \"%s\" (%s) vs %s \"%s\" (%s)\n", in,
+                    status_name(a), fast, fast_err.text, status_name(b), full, full_err.text);
+        return 1;
+    }
+    return 0;
+}
+
+static void test_shortcut_agrees(void **state)
+{
+    static const char alphabet[] = "abcxyzABCXYZ0189-.-..";
+    static const char *const rare[] = {"xn--", "XN--", "0x", "_", " ", ":", "\xc3\xa9", "*"};
+    uint64_t seed = 7;
+    char in[400];
+    size_t i;
+    int failures = 0;
+
+    (void)state;
+    for (i = 0; i < ARRAY_LEN(canon_cases); i++) {
+        failures += shortcut_agrees(canon_cases[i].in);
+    }
+    for (i = 0; i < 200000 && failures < 10; i++) {
+        size_t len = 0;
+        size_t target = (size_t)(next_rand(&seed) % 4 == 0 ? next_rand(&seed) % 300
+                                                              : next_rand(&seed) % 40);
+        while (len < target && len + 8 < sizeof(in)) {
+            uint64_t r = next_rand(&seed);
+            if (r % 64 == 0) {
+                const char *t = rare[(r >> 8) % ARRAY_LEN(rare)];
+                memcpy(in + len, t, strlen(t));
+                len += strlen(t);
+            } else if (r % 64 == 1) {
+                /* a label at the length limit, or just over it */
+                size_t n = 62 + (size_t)((r >> 8) % 3);
+                memset(in + len, 'q', n < sizeof(in) - len - 8 ? n : 0);
+                len += n < sizeof(in) - len - 8 ? n : 0;
+            } else {
+                in[len++] = alphabet[(r >> 8) % (sizeof(alphabet) - 1)];
+            }
+        }
+        in[len] = '\0';
+        failures += shortcut_agrees(in);
+    }
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -845,7 +919,7 @@ int main(void)
         cmocka_unit_test(test_arguments),       cmocka_unit_test(test_pattern_table),
         cmocka_unit_test(test_match_table),     cmocka_unit_test(test_raw_match_table),
         cmocka_unit_test(test_public_suffix_table), cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_labels_table),
+        cmocka_unit_test(test_labels_table),    cmocka_unit_test(test_shortcut_agrees),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

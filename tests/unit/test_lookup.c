@@ -130,7 +130,8 @@ static certpin_policy *load_json_policy(void)
     return p;
 }
 
-static certpin_policy *build_policy(certpin_unpinned unpinned)
+/* The test policy, then filler entries that no host of the table reaches ("f<i>.filler.test"). */
+static certpin_policy *build_policy_with(certpin_unpinned unpinned, size_t filler)
 {
     certpin_builder *b = certpin_builder_new();
     certpin_policy *p;
@@ -162,10 +163,35 @@ static certpin_policy *build_policy(certpin_unpinned unpinned)
             fail();
         }
     }
+    for (i = 0; i < filler; i++) {
+        char host[64];
+        char pk[CERTPIN_PIN_STR_MAX];
+        char pb[CERTPIN_PIN_STR_MAX];
+        const char *pins[2];
+        certpin_domain d;
+        (void)snprintf(host, sizeof(host), "%sf%zu.filler.test", i % 3 == 0 ? "" : i % 3 == 1 ? "*." : "**.", i);
+        pin_of(host, pk);
+        pin_of(host + 1, pb);
+        pins[0] = pk;
+        pins[1] = pb;
+        memset(&d, 0, sizeof(d));
+        d.host = host;
+        d.pins = pins;
+        d.pin_count = 2;
+        if (certpin_builder_add(b, &d, &err) != CERTPIN_OK) {
+            print_error("builder: %s: %s\n", host, err.text);
+            fail();
+        }
+    }
     p = certpin_builder_build(b, &err);
     certpin_builder_free(b);
     assert_non_null(p);
     return p;
+}
+
+static certpin_policy *build_policy(certpin_unpinned unpinned)
+{
+    return build_policy_with(unpinned, 0);
 }
 
 /* ---- the lookup table ---------------------------------------------------------------------- */
@@ -356,6 +382,20 @@ static void test_lookup_builder(void **state)
     certpin_policy_free(json);
 }
 
+/* The same table against an index too large for the caches, where a lookup asks for every slot
+ * it will probe before it compares any (visit_matches): the same precedence. */
+static void test_lookup_large_index(void **state)
+{
+    certpin_policy *allow = build_policy_with(CERTPIN_UNPINNED_ALLOW, 40000);
+    certpin_policy *deny = build_policy_with(CERTPIN_UNPINNED_DENY, 40000);
+    (void)state;
+    assert_true(cp_map_is_large(&allow->index));
+    run_lookup_table(allow, CERTPIN_UNPINNED_ALLOW);
+    run_lookup_table(deny, CERTPIN_UNPINNED_DENY);
+    certpin_policy_free(allow);
+    certpin_policy_free(deny);
+}
+
 /* ---- entry accessors ----------------------------------------------------------------------- */
 
 static void test_fixed_labels(void **state)
@@ -512,40 +552,35 @@ static void test_ip_never_wildcard_whitebox(void **state)
         {"::10.0.0.1", CP_HOST_IPV6},
     };
     certpin_policy p;
-    certpin_entry one;
-    certpin_entry sub;
-    char one_pattern[] = "*.0.0.1";
-    char sub_pattern[] = "**.0.0.1";
-    void *prev = NULL;
+    certpin_entry entries[2];
+    certpin_entry *one = &entries[0];
+    certpin_entry *sub = &entries[1];
+    static const char pool[] = "*.0.0.1\0**.0.0.1";
     size_t i;
     (void)state;
 
     memset(&p, 0, sizeof(p));
-    memset(&one, 0, sizeof(one));
-    memset(&sub, 0, sizeof(sub));
-    one.pattern = one_pattern;
-    one.base = one_pattern + 2;
-    one.match = CERTPIN_MATCH_ONE_LABEL;
-    one.fixed_labels = 3;
-    sub.pattern = sub_pattern;
-    sub.base = sub_pattern + 3;
-    sub.match = CERTPIN_MATCH_SUBTREE;
-    sub.fixed_labels = 3;
-    assert_int_equal(cp_map_init(&p.exact, 0), CERTPIN_OK);
-    assert_int_equal(cp_map_init(&p.one_label, 1), CERTPIN_OK);
-    assert_int_equal(cp_map_init(&p.subtree, 1), CERTPIN_OK);
-    assert_int_equal(cp_map_put(&p.one_label, one.base, strlen(one.base), &one, &prev), CERTPIN_OK);
-    assert_int_equal(cp_map_put(&p.subtree, sub.base, strlen(sub.base), &sub, &prev), CERTPIN_OK);
+    memset(entries, 0, sizeof(entries));
+    one->pattern = pool;
+    one->base = pool + 2;
+    one->match = CERTPIN_MATCH_ONE_LABEL;
+    one->fixed_labels = 3;
+    sub->pattern = pool + 8;
+    sub->base = pool + 8 + 3;
+    sub->match = CERTPIN_MATCH_SUBTREE;
+    sub->fixed_labels = 3;
+    sub->index = 1;
+    p.entries = entries;
+    p.entry_count = 2;
+    assert_int_equal(cp_policy_index(&p, pool, NULL, NULL), CERTPIN_OK);
     for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
         CHECK(hosts[i].host, cp_policy_lookup(&p, hosts[i].host, hosts[i].kind) == NULL);
-        CHECK(hosts[i].host, !certpin_entry_matches(&one, hosts[i].host));
-        CHECK(hosts[i].host, !certpin_entry_matches(&sub, hosts[i].host));
+        CHECK(hosts[i].host, !certpin_entry_matches(one, hosts[i].host));
+        CHECK(hosts[i].host, !certpin_entry_matches(sub, hosts[i].host));
     }
     /* the twin: the same index does answer for a name (the maps are live) */
-    CHECK("x.0.0.1 as a name", cp_policy_lookup(&p, "x.0.0.1", CP_HOST_NAME) == &one);
-    cp_map_clear(&p.exact);
-    cp_map_clear(&p.one_label);
-    cp_map_clear(&p.subtree);
+    CHECK("x.0.0.1 as a name", cp_policy_lookup(&p, "x.0.0.1", CP_HOST_NAME) == one);
+    cp_map_clear(&p.index);
 }
 
 /* The key "b9" of the test policy has a pin whose base64 starts with '/', so its OkHttp form is
@@ -594,6 +629,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookup_json),
         cmocka_unit_test(test_lookup_builder),
+        cmocka_unit_test(test_lookup_large_index),
         cmocka_unit_test(test_fixed_labels),
         cmocka_unit_test(test_entry_matches),
         cmocka_unit_test(test_refused_patterns),
