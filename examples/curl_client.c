@@ -99,8 +99,8 @@ int main(int argc, char **argv)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     result = certpin_curl_result(pinned);
     if (rc == CURLE_OK) {
-        printf("\ncertpin: %s\nHTTP status %ld\n", certpin_verdict_str(certpin_result_verdict(result)),
-               status);
+        printf("\ncertpin: %s\nHTTP status %ld\n",
+               certpin_verdict_str(certpin_result_verdict(result)), status);
         exit_status = 0;
     } else if (certpin_result_verdict(result) != CERTPIN_NOT_CHECKED &&
                !certpin_verdict_accepted(certpin_result_verdict(result))) {

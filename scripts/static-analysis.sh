@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 [[ -f $build/compile_commands.json ]] || { echo "static-analysis: configure $build first" >&2; exit 2; }
 
+echo "== clang-format $(clang-format --version | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)"
+mapfile -t sources < <(git ls-files '*.c' '*.h')
+clang-format --dry-run --Werror "${sources[@]}"
+echo "clang-format: ${#sources[@]} files formatted"
+
 echo "== cppcheck $(cppcheck --version | cut -d' ' -f2)"
 # variableScope is left out: declarations at the top of a block are this code's style.
 cppcheck --enable=warning,style,portability,performance --suppress=variableScope \

@@ -23,17 +23,17 @@ extern "C" {
 /* What a public function returns. CERTPIN_OK is 0; every other value is a failure. */
 typedef enum certpin_status {
     CERTPIN_OK = 0,
-    CERTPIN_E_ARG,      /* a parameter is invalid (NULL where not allowed, out of range) */
-    CERTPIN_E_NOMEM,    /* an allocation failed; nothing was changed */
-    CERTPIN_E_IO,       /* a file could not be read */
-    CERTPIN_E_SYNTAX,   /* the policy is not valid JSON (line and column are set) */
-    CERTPIN_E_POLICY,   /* the policy is valid JSON but not a valid policy (path and line set) */
-    CERTPIN_E_VERSION,  /* the policy's format version is newer than this library reads */
-    CERTPIN_E_PIN,      /* a pin string is malformed */
-    CERTPIN_E_HOST,     /* a host name or pattern is malformed */
-    CERTPIN_E_TIME,     /* a time string is malformed */
-    CERTPIN_E_CRYPTO,   /* the crypto library failed */
-    CERTPIN_E_INTERNAL  /* a bug in certpin: please report it */
+    CERTPIN_E_ARG,     /* a parameter is invalid (NULL where not allowed, out of range) */
+    CERTPIN_E_NOMEM,   /* an allocation failed; nothing was changed */
+    CERTPIN_E_IO,      /* a file could not be read */
+    CERTPIN_E_SYNTAX,  /* the policy is not valid JSON (line and column are set) */
+    CERTPIN_E_POLICY,  /* the policy is valid JSON but not a valid policy (path and line set) */
+    CERTPIN_E_VERSION, /* the policy's format version is newer than this library reads */
+    CERTPIN_E_PIN,     /* a pin string is malformed */
+    CERTPIN_E_HOST,    /* a host name or pattern is malformed */
+    CERTPIN_E_TIME,    /* a time string is malformed */
+    CERTPIN_E_CRYPTO,  /* the crypto library failed */
+    CERTPIN_E_INTERNAL /* a bug in certpin: please report it */
 } certpin_status;
 
 /* A short English name for a status ("out of memory", ...). Never NULL. */
@@ -47,8 +47,8 @@ typedef struct certpin_error {
     char source[256]; /* file name, or the name given for a buffer; "" when none */
     int line;         /* 1-based; 0 when unknown */
     int column;       /* 1-based; 0 when unknown */
-    char path[128];   /* JSON path of the offending value, e.g. "domains[3].pins[1]"; "" when none */
-    char text[512];   /* what is wrong and what to do, in words a person can act on */
+    char path[128]; /* JSON path of the offending value, e.g. "domains[3].pins[1]"; "" when none */
+    char text[512]; /* what is wrong and what to do, in words a person can act on */
 } certpin_error;
 
 /* ---------------------------------------------------------------------------------------------
@@ -140,13 +140,23 @@ typedef struct certpin_policy certpin_policy;
 /* One entry ("domains[i]") of a policy. Borrowed from its policy. */
 typedef struct certpin_entry certpin_entry;
 
-typedef enum certpin_unpinned { CERTPIN_UNPINNED_ALLOW = 0, CERTPIN_UNPINNED_DENY } certpin_unpinned;
-typedef enum certpin_mode { CERTPIN_MODE_ENFORCE = 0, CERTPIN_MODE_REPORT_ONLY, CERTPIN_MODE_OFF } certpin_mode;
-typedef enum certpin_on_expiry { CERTPIN_ON_EXPIRY_UNPIN = 0, CERTPIN_ON_EXPIRY_ENFORCE } certpin_on_expiry;
+typedef enum certpin_unpinned {
+    CERTPIN_UNPINNED_ALLOW = 0,
+    CERTPIN_UNPINNED_DENY
+} certpin_unpinned;
+typedef enum certpin_mode {
+    CERTPIN_MODE_ENFORCE = 0,
+    CERTPIN_MODE_REPORT_ONLY,
+    CERTPIN_MODE_OFF
+} certpin_mode;
+typedef enum certpin_on_expiry {
+    CERTPIN_ON_EXPIRY_UNPIN = 0,
+    CERTPIN_ON_EXPIRY_ENFORCE
+} certpin_on_expiry;
 typedef enum certpin_match {
-    CERTPIN_MATCH_EXACT = 0,    /* api.example.com */
-    CERTPIN_MATCH_ONE_LABEL,    /* *.example.com: exactly one more label */
-    CERTPIN_MATCH_SUBTREE       /* **.example.com or include_subdomains: the name and all below */
+    CERTPIN_MATCH_EXACT = 0, /* api.example.com */
+    CERTPIN_MATCH_ONE_LABEL, /* *.example.com: exactly one more label */
+    CERTPIN_MATCH_SUBTREE    /* **.example.com or include_subdomains: the name and all below */
 } certpin_match;
 
 /* Options for loading. Zero-initialise, then set what you need. */
@@ -195,8 +205,8 @@ CERTPIN_API const certpin_diags *certpin_policy_warnings(const certpin_policy *p
 /* The entry that decides host (exact entry first, then the matching pattern with the most fixed
  * labels; on a tie `*.` beats `**.`), or NULL when none matches. host is canonicalised first;
  * an invalid host gives NULL and err. */
-CERTPIN_API const certpin_entry *certpin_policy_lookup(const certpin_policy *policy, const char *host,
-                                                       certpin_error *err);
+CERTPIN_API const certpin_entry *certpin_policy_lookup(const certpin_policy *policy,
+                                                       const char *host, certpin_error *err);
 
 /* Entry accessors. Everything returned is borrowed from the entry's policy. */
 CERTPIN_API const char *certpin_entry_pattern(const certpin_entry *entry); /* "**.example.com" */
@@ -223,23 +233,24 @@ typedef struct certpin_builder certpin_builder;
 
 /* One domain entry for the builder. Every pointer is borrowed for the call (copied). */
 typedef struct certpin_domain {
-    const char *host;              /* "api.example.com", "*.example.com", "**.example.com" */
-    int include_subdomains;        /* on an exact name: the same as "**." */
-    const char *const *pins;       /* "sha256/..." strings */
+    const char *host;        /* "api.example.com", "*.example.com", "**.example.com" */
+    int include_subdomains;  /* on an exact name: the same as "**." */
+    const char *const *pins; /* "sha256/..." strings */
     size_t pin_count;
-    const char *const *deny;       /* may be NULL when deny_count is 0 */
+    const char *const *deny; /* may be NULL when deny_count is 0 */
     size_t deny_count;
-    const char *expires;           /* "YYYY-MM-DD" or RFC 3339; NULL: never */
+    const char *expires; /* "YYYY-MM-DD" or RFC 3339; NULL: never */
     certpin_on_expiry on_expiry;
     certpin_mode mode;
 } certpin_domain;
 
 CERTPIN_API certpin_builder *certpin_builder_new(void);
 CERTPIN_API void certpin_builder_free(certpin_builder *builder);
-CERTPIN_API certpin_status certpin_builder_set_unpinned(certpin_builder *builder, certpin_unpinned unpinned);
+CERTPIN_API certpin_status certpin_builder_set_unpinned(certpin_builder *builder,
+                                                        certpin_unpinned unpinned);
 /* Adds an entry after checking it as the loader would. On failure nothing is added. */
-CERTPIN_API certpin_status certpin_builder_add(certpin_builder *builder, const certpin_domain *domain,
-                                               certpin_error *err);
+CERTPIN_API certpin_status certpin_builder_add(certpin_builder *builder,
+                                               const certpin_domain *domain, certpin_error *err);
 /* Makes the policy (a new reference, yours). The builder stays usable and unchanged. */
 CERTPIN_API CERTPIN_WARN_UNUSED certpin_policy *certpin_builder_build(certpin_builder *builder,
                                                                       certpin_error *err);
@@ -249,7 +260,8 @@ CERTPIN_API CERTPIN_WARN_UNUSED certpin_policy *certpin_builder_build(certpin_bu
  * ------------------------------------------------------------------------------------------ */
 
 /* Parses "YYYY-MM-DD" (meaning 00:00:00 UTC the day after: the end of that day) or an RFC 3339
- * date-time ("2027-06-30T12:00:00Z", "...+02:00", fractions ignored) into seconds since the epoch. */
+ * date-time ("2027-06-30T12:00:00Z", "...+02:00", fractions ignored) into seconds since the epoch.
+ */
 CERTPIN_API certpin_status certpin_time_parse(const char *text, int64_t *out, certpin_error *err);
 
 /* Where a check gets "now": the application may supply its own clock (a trusted network time, a
@@ -262,16 +274,16 @@ typedef int64_t (*certpin_time_fn)(void *arg);
 
 /* The outcome of a check, decided in this order (see the README's decision table). */
 typedef enum certpin_verdict {
-    CERTPIN_NOT_CHECKED = 0,          /* no check ran (yet): treat as a failure */
-    CERTPIN_REJECTED_DENIED,          /* a deny pin of a matching entry is on the chain */
-    CERTPIN_REJECTED_UNPINNED_HOST,   /* no entry matches and the policy says unpinned: deny */
-    CERTPIN_ACCEPTED_NOT_PINNED,      /* no entry matches (unpinned: allow) or mode off */
-    CERTPIN_ACCEPTED_EXPIRED,         /* the entry expired with on_expiry: unpin */
-    CERTPIN_ACCEPTED_PINNED,          /* a pin matches */
-    CERTPIN_ACCEPTED_REPORT_ONLY,     /* no pin matches, mode report-only */
-    CERTPIN_REJECTED_NO_MATCH,        /* no pin matches */
-    CERTPIN_REJECTED_ERROR,           /* the check could not run (bad host, no host, ...): refused */
-    CERTPIN_REJECTED_UNVERIFIED       /* the TLS stack's own verification failed: not a pin decision */
+    CERTPIN_NOT_CHECKED = 0,        /* no check ran (yet): treat as a failure */
+    CERTPIN_REJECTED_DENIED,        /* a deny pin of a matching entry is on the chain */
+    CERTPIN_REJECTED_UNPINNED_HOST, /* no entry matches and the policy says unpinned: deny */
+    CERTPIN_ACCEPTED_NOT_PINNED,    /* no entry matches (unpinned: allow) or mode off */
+    CERTPIN_ACCEPTED_EXPIRED,       /* the entry expired with on_expiry: unpin */
+    CERTPIN_ACCEPTED_PINNED,        /* a pin matches */
+    CERTPIN_ACCEPTED_REPORT_ONLY,   /* no pin matches, mode report-only */
+    CERTPIN_REJECTED_NO_MATCH,      /* no pin matches */
+    CERTPIN_REJECTED_ERROR,         /* the check could not run (bad host, no host, ...): refused */
+    CERTPIN_REJECTED_UNVERIFIED /* the TLS stack's own verification failed: not a pin decision */
 } certpin_verdict;
 
 /* Non-zero for the verdicts under which the connection goes on. */
@@ -280,9 +292,10 @@ CERTPIN_API int certpin_verdict_accepted(certpin_verdict verdict);
 CERTPIN_API const char *certpin_verdict_str(certpin_verdict verdict);
 
 /* Warning bits of a result. */
-#define CERTPIN_WARN_NO_BACKUP 0x1u        /* every pin of the entry is on the chain: none is a backup */
-#define CERTPIN_WARN_EXPIRED_ENFORCED 0x2u /* the entry expired, on_expiry: enforce kept it enforced */
-#define CERTPIN_WARN_RESUMED 0x4u          /* the verdict was carried by a resumed session's tag */
+#define CERTPIN_WARN_NO_BACKUP 0x1u /* every pin of the entry is on the chain: none is a backup */
+#define CERTPIN_WARN_EXPIRED_ENFORCED                                                              \
+    0x2u                          /* the entry expired, on_expiry: enforce kept it enforced */
+#define CERTPIN_WARN_RESUMED 0x4u /* the verdict was carried by a resumed session's tag */
 
 /* A reusable result object. Create one per connection (or per thread) and reuse it: a check fills
  * it without allocating. Not thread-safe: one result, one user at a time. */
@@ -325,7 +338,7 @@ CERTPIN_API const char *certpin_result_explain(certpin_result *result);
 typedef struct certpin_cert {
     const unsigned char *spki; /* DER SubjectPublicKeyInfo; required */
     size_t spki_len;
-    const char *subject;       /* for messages only; may be NULL */
+    const char *subject; /* for messages only; may be NULL */
 } certpin_cert;
 
 /* The core check. host: the name the application asked for (canonicalised here). chain: the chain

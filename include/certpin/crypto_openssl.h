@@ -15,7 +15,8 @@ extern "C" {
  * loaded and propq "fips=yes". Call it once, before any other certpin call; libctx is kept and
  * must outlive every certpin use. Returns CERTPIN_E_CRYPTO when SHA-256 cannot be fetched there
  * (nothing changes then), CERTPIN_E_ARG when certpin already fetched its digest. */
-CERTPIN_API certpin_status certpin_crypto_openssl_configure(OSSL_LIB_CTX *libctx, const char *propq);
+CERTPIN_API certpin_status certpin_crypto_openssl_configure(OSSL_LIB_CTX *libctx,
+                                                            const char *propq);
 
 #ifdef __cplusplus
 }

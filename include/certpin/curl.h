@@ -125,8 +125,7 @@ CERTPIN_API certpin_status certpin_curl_set_ssl_ctx_function(certpin_curl *pc,
 /* Has certpin call fn (with userptr, kept) as CURLOPT_PREREQFUNCTION after its own check passed;
  * fn's return value is then the callback's. NULL fn: none. */
 CERTPIN_API certpin_status certpin_curl_set_prereq_function(certpin_curl *pc,
-                                                            curl_prereq_callback fn,
-                                                            void *userptr);
+                                                            curl_prereq_callback fn, void *userptr);
 
 /* The result of the handle's last decision: the check of its last TLS connection to an origin, or
  * the refusal of a transfer before its request (a reused connection certpin did not verify under

@@ -57,8 +57,9 @@ CERTPIN_API const certpin_result *certpin_openssl_result(const SSL *ssl);
  * OpenSSL built, for the host set in the parameters. now is the time for entry expiry.
  * result receives the outcome: CERTPIN_REJECTED_UNVERIFIED with the reason when OpenSSL's own
  * verification failed. Returns CERTPIN_OK when a verdict was reached. */
-CERTPIN_API certpin_status certpin_openssl_check_store_ctx(certpin_ctx *pin, X509_STORE_CTX *store_ctx,
-                                                           int port, certpin_result *result);
+CERTPIN_API certpin_status certpin_openssl_check_store_ctx(certpin_ctx *pin,
+                                                           X509_STORE_CTX *store_ctx, int port,
+                                                           certpin_result *result);
 
 /* The DER SubjectPublicKeyInfo of a certificate and its pin (exactly the bytes in the
  * certificate). */

@@ -24,10 +24,10 @@
 #include "private/safety.h"
 
 struct certpin_curl {
-    atomic_size_t refs;         /* the application's, and one per callback running */
-    uint64_t id;                /* what the handle's callbacks carry: never reused */
-    CURL *easy;                 /* kept, not owned */
-    certpin_ctx *pin;           /* a reference */
+    atomic_size_t refs; /* the application's, and one per callback running */
+    uint64_t id;        /* what the handle's callbacks carry: never reused */
+    CURL *easy;         /* kept, not owned */
+    certpin_ctx *pin;   /* a reference */
     /* Where CURLINFO_PRIMARY_IP of easy points. curl calls CURLOPT_PREREQFUNCTION with that same
      * pointer for easy, and with another for any other handle (a curl_easy_duphandle copy carries
      * certpin's callbacks and id): how the pre-request check knows whose request it is without
@@ -38,26 +38,26 @@ struct certpin_curl {
     curl_prereq_callback app_prereq;
     void *app_prereq_data;
     certpin_result *result;
-    int fresh_connect;          /* certpin set CURLOPT_FORBID_REUSE and _FRESH_CONNECT */
+    int fresh_connect; /* certpin set CURLOPT_FORBID_REUSE and _FRESH_CONNECT */
 };
 
 /* What one TLS connection of a pinned handle keeps in its SSL_CTX's ex_data (curl 7.88 makes one
  * SSL_CTX per connection, and calls CURLOPT_SSL_CTX_FUNCTION for each). */
 typedef struct conn_rec {
-    uint64_t id;                  /* the attachment whose callback prepared the SSL_CTX */
-    int own_handle;               /* made for the attachment's own handle, not a DoH or copy */
-    certpin_ctx *pin;             /* a reference */
-    char host[CERTPIN_HOST_MAX];  /* the URL's host, canonical; "" when it has none usable */
+    uint64_t id;                 /* the attachment whose callback prepared the SSL_CTX */
+    int own_handle;              /* made for the attachment's own handle, not a DoH or copy */
+    certpin_ctx *pin;            /* a reference */
+    char host[CERTPIN_HOST_MAX]; /* the URL's host, canonical; "" when it has none usable */
     int host_is_ip;
-    int port;                     /* the URL's port */
-    char refusal[600];            /* why the URL's host cannot be checked, or "" */
+    int port;          /* the URL's port */
+    char refusal[600]; /* why the URL's host cannot be checked, or "" */
     void (*app_info)(const SSL *ssl, int where, int ret); /* the application's, chained */
 } conn_rec;
 
 /* What a connection's SSL keeps once its handshake started. */
 typedef struct ssl_rec {
-    int origin;      /* certpin checks this connection as the origin's */
-    int done;        /* the handshake finished: its result was recorded */
+    int origin; /* certpin checks this connection as the origin's */
+    int done;   /* the handshake finished: its result was recorded */
 } ssl_rec;
 
 #define PREREQ_ABORT CURL_PREREQFUNC_ABORT
@@ -155,10 +155,7 @@ static void *id_ptr(uint64_t id)
     return (void *)(uintptr_t)id; /* NOLINT(performance-no-int-to-ptr): a number, see above */
 }
 
-static uint64_t ptr_id(void *p)
-{
-    return (uint64_t)(uintptr_t)p;
-}
+static uint64_t ptr_id(void *p) { return (uint64_t)(uintptr_t)p; }
 
 /* ---- ex_data ------------------------------------------------------------------------------- */
 
@@ -208,9 +205,10 @@ static int ssl_rec_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **fr
 
 static void make_indexes(void)
 {
-    rec_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, conn_rec_free);
-    ssl_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, ssl_rec_dup,
-                                        ssl_rec_free);
+    rec_index =
+        CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, conn_rec_free);
+    ssl_index =
+        CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, ssl_rec_dup, ssl_rec_free);
 }
 
 static int indexes_ready(void)
@@ -272,8 +270,10 @@ static void url_of(CURL *easy, url_info *u)
         if (cp_host_canonical(host, u->host, &kind, &err) == CERTPIN_OK) {
             u->host_is_ip = kind != CP_HOST_NAME;
         } else {
-            (void)snprintf(u->why, sizeof(u->why), "the URL's host is not a host certpin can check: "
-                                                   "%s", err.text);
+            (void)snprintf(u->why, sizeof(u->why),
+                           "the URL's host is not a host certpin can check: "
+                           "%s",
+                           err.text);
             u->host[0] = '\0';
         }
     }
@@ -429,8 +429,7 @@ static CURLcode ssl_ctx_function(CURL *easy, void *sslctx, void *userptr)
         return CURLE_SSL_CONNECT_ERROR; /* certpin_curl_free'd while still attached: refuse */
     }
     rec = calloc(1, sizeof(*rec));
-    if (rec == NULL || !indexes_ready() ||
-        certpin_openssl_attach_ctx(ctx, NULL) != CERTPIN_OK) {
+    if (rec == NULL || !indexes_ready() || certpin_openssl_attach_ctx(ctx, NULL) != CERTPIN_OK) {
         free(rec);
         pc_unref(pc);
         return CURLE_OUT_OF_MEMORY;
@@ -610,8 +609,7 @@ static int backend_usable(CURL *easy, certpin_error *err)
     if (v == NULL || v->ssl_version == NULL || strcmp(v->ssl_version, expected) != 0) {
         cp_error(err, CERTPIN_E_ARG,
                  "libcurl uses %s, certpin %s: both must use the same OpenSSL library",
-                 v != NULL && v->ssl_version != NULL ? v->ssl_version : "no TLS library",
-                 expected);
+                 v != NULL && v->ssl_version != NULL ? v->ssl_version : "no TLS library", expected);
         return 0;
     }
     return 1;
@@ -632,8 +630,9 @@ certpin_status certpin_curl_attach(CURL *easy, certpin_ctx *pin, certpin_curl **
     char *primary_ip = NULL;
 
     if (easy == NULL || pin == NULL || out == NULL) {
-        return cp_error(err, CERTPIN_E_ARG, "certpin_curl_attach needs a handle, a context and "
-                                            "where to put the attachment");
+        return cp_error(err, CERTPIN_E_ARG,
+                        "certpin_curl_attach needs a handle, a context and "
+                        "where to put the attachment");
     }
     *out = NULL;
     if (!backend_usable(easy, err)) {
@@ -663,17 +662,19 @@ certpin_status certpin_curl_attach(CURL *easy, certpin_ctx *pin, certpin_curl **
     if (curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, prereq_function) != CURLE_OK) {
         registry_remove(pc->id);
         pc_unref(pc);
-        return cp_error(err, CERTPIN_E_ARG, "libcurl has no CURLOPT_PREREQFUNCTION (7.80 and "
-                                            "later have): certpin cannot check reused "
-                                            "connections before the request");
+        return cp_error(err, CERTPIN_E_ARG,
+                        "libcurl has no CURLOPT_PREREQFUNCTION (7.80 and "
+                        "later have): certpin cannot check reused "
+                        "connections before the request");
     }
     if (!install(pc)) {
         /* The handle keeps certpin's id with no attachment behind it: it refuses every transfer
          * rather than running unpinned. */
         registry_remove(pc->id);
         pc_unref(pc);
-        return cp_error(err, CERTPIN_E_ARG, "libcurl refused CURLOPT_SSL_CTX_FUNCTION: the handle "
-                                            "now refuses every transfer");
+        return cp_error(err, CERTPIN_E_ARG,
+                        "libcurl refused CURLOPT_SSL_CTX_FUNCTION: the handle "
+                        "now refuses every transfer");
     }
     *out = pc;
     return CERTPIN_OK;

@@ -43,10 +43,10 @@ typedef struct ctx_state {
 /* What a connection keeps in SSL ex_data, made when first needed. */
 typedef struct conn_state {
     certpin_result *result;
-    certpin_ctx *pin;   /* certpin_openssl_attach's override, or NULL */
-    int checkpoint;     /* the SSL was made after its SSL_CTX was prepared: it has the checkpoint */
-    int port;           /* the port for reports, set by an integration; 0: the socket's */
-    char *refusal;      /* set by an integration: refuse the connection with this reason */
+    certpin_ctx *pin; /* certpin_openssl_attach's override, or NULL */
+    int checkpoint;   /* the SSL was made after its SSL_CTX was prepared: it has the checkpoint */
+    int port;         /* the port for reports, set by an integration; 0: the socket's */
+    char *refusal;    /* set by an integration: refuse the connection with this reason */
 } conn_state;
 
 /* What an accepted full handshake leaves on its SSL_SESSION: resuming the session skips the
@@ -194,8 +194,8 @@ static int session_tag_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void 
 
 static void make_indexes(void)
 {
-    ctx_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL,
-                                        ctx_state_free);
+    ctx_index =
+        CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, ctx_state_free);
     conn_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, conn_state_new,
                                          conn_state_dup, conn_state_free);
     session_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_SESSION, 0, NULL, NULL,
@@ -339,7 +339,7 @@ static int peer_port(SSL *ssl)
 /* A list of certificates: head (if not NULL), then rest[from..]. */
 typedef struct cert_list {
     X509 *head;
-    STACK_OF(X509) *rest;
+    STACK_OF(X509) * rest;
     int from;
 } cert_list;
 
@@ -458,8 +458,8 @@ static void set_unverified(certpin_result *r, const char *host, int port, X509_S
     char subject[CP_SUBJECT_MAX] = "";
     char reason[512];
 
-    if (cur == NULL || X509_NAME_oneline(X509_get_subject_name(cur), subject,
-                                         sizeof(subject)) == NULL) {
+    if (cur == NULL ||
+        X509_NAME_oneline(X509_get_subject_name(cur), subject, sizeof(subject)) == NULL) {
         subject[0] = '\0';
     }
     if (overridden) {
@@ -497,8 +497,8 @@ static certpin_status views_build(X509_STORE_CTX *sctx, int verified_ok, chain_v
     served_list.head = X509_STORE_CTX_get0_cert(sctx);
     served_list.rest = X509_STORE_CTX_get0_untrusted(sctx);
     served_list.from = 0;
-    if (served_list.head != NULL && served_list.rest != NULL && sk_X509_num(served_list.rest) > 0
-        && X509_cmp(sk_X509_value(served_list.rest, 0), served_list.head) == 0) {
+    if (served_list.head != NULL && served_list.rest != NULL && sk_X509_num(served_list.rest) > 0 &&
+        X509_cmp(sk_X509_value(served_list.rest, 0), served_list.head) == 0) {
         served_list.from = 1;
     }
     st = view_build(verified, &verified_list);

@@ -221,15 +221,15 @@ const char *cli_alert_name(int alert);
 
 /* One live connection. */
 typedef struct cli_conn {
-    SSL *ssl;              /* NULL when the connection failed before TLS */
-    int fd;                /* -1 when none */
-    int handshake_done;    /* SSL_connect succeeded (and the server did not refuse right after) */
-    cli_failure failure;   /* CLI_FAILURE_NONE when the handshake was done */
-    int alert;             /* the description of the fatal alert the server sent; -1: none */
-    int cert_requested;    /* the server asked for a client certificate */
-    char addr[64];         /* the address last dialled: "127.0.0.1", "::1"; "" when none */
-    char peer[128];        /* the same with its port: "127.0.0.1 port 4433" */
-    char message[768];     /* the failure in words; "" when none */
+    SSL *ssl;            /* NULL when the connection failed before TLS */
+    int fd;              /* -1 when none */
+    int handshake_done;  /* SSL_connect succeeded (and the server did not refuse right after) */
+    cli_failure failure; /* CLI_FAILURE_NONE when the handshake was done */
+    int alert;           /* the description of the fatal alert the server sent; -1: none */
+    int cert_requested;  /* the server asked for a client certificate */
+    char addr[64];       /* the address last dialled: "127.0.0.1", "::1"; "" when none */
+    char peer[128];      /* the same with its port: "127.0.0.1 port 4433" */
+    char message[768];   /* the failure in words; "" when none */
 } cli_conn;
 
 /* The SSL_CTX the live commands connect with, as an application would make it: TLS 1.2 or later,
@@ -247,8 +247,8 @@ void cli_conn_close(cli_conn *c);
 /* Connects c to via (NULL: target) within timeout, before any TLS: c->fd (non-blocking), c->addr,
  * c->peer; *deadline receives the time (cli_now) the whole connection must be done by. Returns 0,
  * or -1 with c's failure set. For the other stacks' connections (stacks.c). */
-int cli_conn_open(const cli_target *target, const cli_target *via, double timeout,
-                  double *deadline, cli_conn *c);
+int cli_conn_open(const cli_target *target, const cli_target *via, double timeout, double *deadline,
+                  cli_conn *c);
 /* Sets c's failure and its message. */
 void cli_conn_fail(cli_conn *c, cli_failure f, const char *what);
 /* A monotonic clock in seconds. */
@@ -257,11 +257,7 @@ double cli_now(void);
 /* ---- the TLS stack of a live connection (stacks.c) ---------------------------------------- */
 
 /* Which TLS stack, with its certpin adapter, makes the live connections (--tls). */
-typedef enum cli_tls {
-    CLI_TLS_OPENSSL = 0,
-    CLI_TLS_MBEDTLS,
-    CLI_TLS_GNUTLS
-} cli_tls;
+typedef enum cli_tls { CLI_TLS_OPENSSL = 0, CLI_TLS_MBEDTLS, CLI_TLS_GNUTLS } cli_tls;
 
 /* Parses a --tls value ("openssl", "mbedtls", "gnutls"); a usage error (printed) for another, or
  * for a stack this command was built without. */
@@ -284,12 +280,12 @@ typedef struct cli_session {
     cli_conn conn;
     cli_tls tls;
     const certpin_result *result; /* certpin's verdict on the connection (borrowed); NULL: none */
-    STACK_OF(X509) *served;       /* the certificates the server sent (owned); NULL: none */
-    STACK_OF(X509) *verified;     /* the chain the stack verified, leaf first, to the trust
+    STACK_OF(X509) * served;      /* the certificates the server sent (owned); NULL: none */
+    STACK_OF(X509) * verified;    /* the chain the stack verified, leaf first, to the trust
                                      anchor, when certpin accepted it (owned); NULL otherwise */
     char protocol[32];            /* "TLSv1.3"; "" when the handshake did not complete */
     char cipher[128];
-    void *stack;                  /* the mbedTLS or GnuTLS connection */
+    void *stack; /* the mbedTLS or GnuTLS connection */
 } cli_session;
 
 /* Connects, as cli_connect does, with cl's stack. Thread-safe for distinct s. Close with
@@ -309,10 +305,10 @@ typedef struct cli_cert_info {
     char pin[CLI_PIN_BUF];
     char subject[1024];
     char issuer[1024];
-    char key[128];       /* "EC P-256", "RSA 2048" */
+    char key[128]; /* "EC P-256", "RSA 2048" */
     int key_bits;
-    char not_after[32];  /* RFC 3339, or "?" */
-    int days_left;       /* whole days from now until not_after (negative: expired) */
+    char not_after[32]; /* RFC 3339, or "?" */
+    int days_left;      /* whole days from now until not_after (negative: expired) */
     int has_expiry;
     int self_signed;
 } cli_cert_info;

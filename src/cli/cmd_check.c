@@ -151,10 +151,7 @@ static int parse_args(int argc, char **argv, check_opts *o)
     return CLI_EXIT_OK;
 }
 
-static int64_t fixed_time(void *arg)
-{
-    return *(const int64_t *)arg;
-}
+static int64_t fixed_time(void *arg) { return *(const int64_t *)arg; }
 
 /* The policy, as an application loads it; its warnings on stderr. NULL after printing errors. */
 static certpin_policy *load_policy(const check_opts *o)
@@ -193,10 +190,10 @@ static certpin_policy *load_policy(const check_opts *o)
 }
 
 /* The certificates of CHAIN, leaf first. Returns 0, or -1 after printing why. */
-static int load_chain(const char *path, STACK_OF(X509) **out)
+static int load_chain(const char *path, STACK_OF(X509) * *out)
 {
     cli_items items;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     size_t i;
     int errors;
 
@@ -367,18 +364,17 @@ static int exit_status(certpin_verdict v)
 #define NOT_A_PIN_DECISION                                                                         \
     "This is not a pin decision: the chain failed OpenSSL's own verification (trust, validity, "   \
     "host name), so the policy was not consulted."
-#define NOT_CHECKED                                                                                \
-    "This is not a pin decision: the connection failed before certpin saw a chain."
+#define NOT_CHECKED "This is not a pin decision: the connection failed before certpin saw a chain."
 
 /* What one HOST came to, offline or live: what the output is made of. */
 typedef struct outcome {
-    const char *arg;          /* HOST as given */
-    const char *canonical;    /* the host looked up (canonical) */
-    certpin_result *result;   /* the verdict; NOT_CHECKED when the connection failed before */
-    STACK_OF(X509) *served;   /* the certificates the server sent (CHAIN offline); may be NULL */
-    const cli_conn *conn;     /* the live connection; NULL offline */
+    const char *arg;            /* HOST as given */
+    const char *canonical;      /* the host looked up (canonical) */
+    certpin_result *result;     /* the verdict; NOT_CHECKED when the connection failed before */
+    STACK_OF(X509) * served;    /* the certificates the server sent (CHAIN offline); may be NULL */
+    const cli_conn *conn;       /* the live connection; NULL offline */
     const cli_session *session; /* its stack's view (protocol); NULL offline */
-    int name_stack;           /* --tls was given: the output names the stack */
+    int name_stack;             /* --tls was given: the output names the stack */
     int require_pinned;
     const char *served_label; /* "as in CHAIN", "as the server sent it" */
 } outcome;
@@ -401,8 +397,7 @@ static cli_failure failure_of(const outcome *o)
  * unpin, covers it: those are decisions the policy made). */
 static int refused_unpinned(const outcome *o)
 {
-    return o->require_pinned &&
-           certpin_result_verdict(o->result) == CERTPIN_ACCEPTED_NOT_PINNED &&
+    return o->require_pinned && certpin_result_verdict(o->result) == CERTPIN_ACCEPTED_NOT_PINNED &&
            certpin_result_entry(o->result) == NULL;
 }
 
@@ -418,10 +413,7 @@ static int outcome_exit(const outcome *o)
 }
 
 /* Whether the outcome lets a client go on. */
-static int outcome_accepted(const outcome *o)
-{
-    return outcome_exit(o) == CLI_EXIT_OK;
-}
+static int outcome_accepted(const outcome *o) { return outcome_exit(o) == CLI_EXIT_OK; }
 
 /* The words after "HOST: " on the result line. */
 static void outcome_line(const outcome *o, char *out, size_t out_len)
@@ -461,7 +453,7 @@ static int on_verified_chain(const certpin_result *r, const unsigned char pin[CE
     return 0;
 }
 
-static int on_served_chain(STACK_OF(X509) *served, const unsigned char pin[CERTPIN_PIN_LEN])
+static int on_served_chain(STACK_OF(X509) * served, const unsigned char pin[CERTPIN_PIN_LEN])
 {
     int i;
     for (i = 0; served != NULL && i < sk_X509_num(served); i++) {
@@ -667,7 +659,7 @@ static json_t *chain_json(const certpin_result *r)
     return array;
 }
 
-static json_t *served_json(STACK_OF(X509) *chain)
+static json_t *served_json(STACK_OF(X509) * chain)
 {
     json_t *array = json_array();
     int i;
@@ -704,8 +696,7 @@ static json_t *failure_json(const outcome *o)
                     cli_json_string(o->conn != NULL ? o->conn->message : ""));
     if (obj != NULL && o->conn != NULL && f == CLI_FAILURE_TLS_ALERT) {
         (void)json_object_set_new(obj, "alert", json_integer(o->conn->alert));
-        (void)json_object_set_new(obj, "alert_name",
-                                  json_string(cli_alert_name(o->conn->alert)));
+        (void)json_object_set_new(obj, "alert_name", json_string(cli_alert_name(o->conn->alert)));
     }
     return obj;
 }
@@ -717,8 +708,8 @@ static json_t *outcome_json(const outcome *o, const check_opts *opts, json_t *wa
     const certpin_entry *e = certpin_result_entry(r);
     const certpin_policy *p = certpin_result_policy(r);
     int depth = certpin_result_depth(r);
-    const char *canonical = certpin_result_host(r)[0] != '\0' ? certpin_result_host(r)
-                                                               : o->canonical;
+    const char *canonical =
+        certpin_result_host(r)[0] != '\0' ? certpin_result_host(r) : o->canonical;
     char at[32];
     json_t *obj = json_object();
 
@@ -739,25 +730,22 @@ static json_t *outcome_json(const outcome *o, const check_opts *opts, json_t *wa
     (void)json_object_set_new(obj, "served_chain", served_json(o->served));
     (void)json_object_set_new(obj, "warnings", warning_list);
     (void)json_object_set_new(obj, "reason", cli_json_string(certpin_result_reason(r)));
-    (void)json_object_set_new(obj, "explanation",
-                              cli_json_string(v == CERTPIN_NOT_CHECKED
-                                                  ? ""
-                                                  : certpin_result_explain(r)));
+    (void)json_object_set_new(
+        obj, "explanation",
+        cli_json_string(v == CERTPIN_NOT_CHECKED ? "" : certpin_result_explain(r)));
     (void)json_object_set_new(obj, "policy", cli_json_string(opts->policy));
     (void)json_object_set_new(obj, "policy_id",
                               p != NULL ? json_string(certpin_policy_id_hex(p)) : json_null());
     (void)json_object_set_new(obj, "at", json_string(at));
     if (o->conn != NULL) {
         const cli_conn *c = o->conn;
-        const char *version = o->session != NULL && o->session->protocol[0] != '\0'
-                                  ? o->session->protocol
-                                  : NULL;
-        (void)json_object_set_new(obj, "tls", json_string(cli_tls_name(o->session != NULL
-                                                                          ? o->session->tls
-                                                                          : CLI_TLS_OPENSSL)));
-        (void)json_object_set_new(obj, "connect", opts->connect != NULL
-                                                      ? cli_json_string(opts->connect)
-                                                      : json_null());
+        const char *version =
+            o->session != NULL && o->session->protocol[0] != '\0' ? o->session->protocol : NULL;
+        (void)json_object_set_new(
+            obj, "tls",
+            json_string(cli_tls_name(o->session != NULL ? o->session->tls : CLI_TLS_OPENSSL)));
+        (void)json_object_set_new(
+            obj, "connect", opts->connect != NULL ? cli_json_string(opts->connect) : json_null());
         (void)json_object_set_new(obj, "address",
                                   c->addr[0] != '\0' ? json_string(c->addr) : json_null());
         (void)json_object_set_new(obj, "protocol",
@@ -837,11 +825,11 @@ out:
 
 typedef struct live_host {
     cli_target target;
-    char *out;     /* what goes to stdout (text form) */
+    char *out; /* what goes to stdout (text form) */
     size_t out_len;
-    char *err;     /* what goes to stderr */
+    char *err; /* what goes to stderr */
     size_t err_len;
-    json_t *json;  /* --json: the host's object */
+    json_t *json; /* --json: the host's object */
     int exit;
 } live_host;
 
@@ -850,7 +838,7 @@ typedef struct live_run {
     cli_client *client;
     const cli_target *via; /* --connect, or NULL */
     live_host *hosts;
-    json_t *array;         /* --json with several hosts */
+    json_t *array; /* --json with several hosts */
     int exit;
 } live_run;
 

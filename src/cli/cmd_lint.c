@@ -8,28 +8,28 @@
 
 void cli_help_lint(FILE *out)
 {
-    fputs(
-        "Usage: certpin lint [--json] [--at TIME] POLICY\n"
-        "       certpin lint --explain HOST [--json] [--at TIME] POLICY\n"
-        "\n"
-        "Loads POLICY as strictly as possible and prints every diagnostic, one a line:\n"
-        "  POLICY:LINE:COL: error: MESSAGE [CODE]                   (JSON syntax)\n"
-        "  POLICY: PATH: error: MESSAGE [CODE] (line N, column C)   (a value, e.g. domains[3].pins[1])\n"
-        "  POLICY: warning: MESSAGE [CODE]                           (the whole policy)\n"
-        "then a summary line. Findings that only warn when an application loads the policy\n"
-        "(a wildcard over a public suffix, an enforced entry with fewer than two pins) are\n"
-        "errors here.\n"
-        "\n"
-        "Options:\n"
-        "  -e, --explain HOST  also explain which entries match HOST, which one decides and\n"
-        "                      why, and what it asks for (as an application loads the policy)\n"
-        "  -j, --json          print one JSON object instead (see json-output.md)\n"
-        "  -t, --at TIME       judge expiry at TIME (RFC 3339 or YYYY-MM-DD), not now\n"
-        "  -h, --help          show this help\n"
-        "\n"
-        "Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error or POLICY\n"
-        "cannot be read.\n",
-        out);
+    fputs("Usage: certpin lint [--json] [--at TIME] POLICY\n"
+          "       certpin lint --explain HOST [--json] [--at TIME] POLICY\n"
+          "\n"
+          "Loads POLICY as strictly as possible and prints every diagnostic, one a line:\n"
+          "  POLICY:LINE:COL: error: MESSAGE [CODE]                   (JSON syntax)\n"
+          "  POLICY: PATH: error: MESSAGE [CODE] (line N, column C)   (a value, e.g. "
+          "domains[3].pins[1])\n"
+          "  POLICY: warning: MESSAGE [CODE]                           (the whole policy)\n"
+          "then a summary line. Findings that only warn when an application loads the policy\n"
+          "(a wildcard over a public suffix, an enforced entry with fewer than two pins) are\n"
+          "errors here.\n"
+          "\n"
+          "Options:\n"
+          "  -e, --explain HOST  also explain which entries match HOST, which one decides and\n"
+          "                      why, and what it asks for (as an application loads the policy)\n"
+          "  -j, --json          print one JSON object instead (see json-output.md)\n"
+          "  -t, --at TIME       judge expiry at TIME (RFC 3339 or YYYY-MM-DD), not now\n"
+          "  -h, --help          show this help\n"
+          "\n"
+          "Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error or POLICY\n"
+          "cannot be read.\n",
+          out);
 }
 
 typedef struct lint_opts {

@@ -112,13 +112,13 @@ static int parse_args(int argc, char **argv, probe_opts *o)
 /* One pin of the proposed entry, and where it comes from. */
 typedef struct proposed_pin {
     char pin[CLI_PIN_BUF];
-    const char *role;  /* "issuing-ca", "root", "leaf", "backup" */
-    int depth;         /* on the chain it comes from; -1 for a backup */
+    const char *role;   /* "issuing-ca", "root", "leaf", "backup" */
+    int depth;          /* on the chain it comes from; -1 for a backup */
     char subject[1100]; /* the certificate's subject, or what the backup file holds */
 } proposed_pin;
 
 typedef struct proposal {
-    int from_verified;  /* 0: from the chain the server sent, which did not verify */
+    int from_verified; /* 0: from the chain the server sent, which did not verify */
     proposed_pin pins[MAX_PROPOSED];
     size_t count;
     size_t backups;          /* backup pins given with --backup */
@@ -136,8 +136,7 @@ static int has_pin(const proposal *p, const char *pin)
     return 0;
 }
 
-static void propose(proposal *p, const char *pin, const char *role, int depth,
-                    const char *subject)
+static void propose(proposal *p, const char *pin, const char *role, int depth, const char *subject)
 {
     proposed_pin *pp;
     if (p->count >= MAX_PROPOSED || has_pin(p, pin)) {
@@ -150,7 +149,7 @@ static void propose(proposal *p, const char *pin, const char *role, int depth,
     cli_copy(pp->subject, subject, sizeof(pp->subject));
 }
 
-static int chain_has(STACK_OF(X509) *chain, const char *pin)
+static int chain_has(STACK_OF(X509) * chain, const char *pin)
 {
     int i;
     for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
@@ -166,7 +165,7 @@ static int chain_has(STACK_OF(X509) *chain, const char *pin)
 /* The issuing CA and the root of chain: on a verified chain, depth 1 and the trust anchor; on a
  * chain that did not verify, depth 1 and a self-signed last certificate, if the server sent one
  * (it need not be anybody's root). A chain of one certificate gives its own pin. */
-static void propose_from(proposal *p, STACK_OF(X509) *chain, int verified)
+static void propose_from(proposal *p, STACK_OF(X509) * chain, int verified)
 {
     int n = chain != NULL ? sk_X509_num(chain) : 0;
     int i;
@@ -192,7 +191,7 @@ static void propose_from(proposal *p, STACK_OF(X509) *chain, int verified)
 
 /* The pins of the --backup file's items. Returns 0, or -1 after printing why. */
 static int propose_backups(proposal *p, const char *path, const cli_items *items,
-                           STACK_OF(X509) *served, STACK_OF(X509) *verified)
+                           STACK_OF(X509) * served, STACK_OF(X509) * verified)
 {
     size_t i;
 
@@ -237,10 +236,10 @@ typedef struct probe {
     cli_target target;
     cli_session sess;
     const certpin_result *result;
-    STACK_OF(X509) *served;   /* borrowed from the connection */
-    STACK_OF(X509) *verified; /* borrowed from the connection; NULL when it did not verify */
-    const char *reason;       /* why verification failed; "" */
-    cli_items backup;         /* what --backup holds */
+    STACK_OF(X509) * served;   /* borrowed from the connection */
+    STACK_OF(X509) * verified; /* borrowed from the connection; NULL when it did not verify */
+    const char *reason;        /* why verification failed; "" */
+    cli_items backup;          /* what --backup holds */
     proposal prop;
     int exit;
 } probe;
@@ -253,12 +252,12 @@ static void expiry_text(const cli_cert_info *info, char *out, size_t out_len)
         (void)snprintf(out, out_len, "%s (in %d day%s)", info->not_after, info->days_left,
                        info->days_left == 1 ? "" : "s");
     } else {
-        (void)snprintf(out, out_len, "%s (EXPIRED %d day%s ago)", info->not_after,
-                       -info->days_left, info->days_left == -1 ? "" : "s");
+        (void)snprintf(out, out_len, "%s (EXPIRED %d day%s ago)", info->not_after, -info->days_left,
+                       info->days_left == -1 ? "" : "s");
     }
 }
 
-static void print_chain(FILE *out, STACK_OF(X509) *chain, int verified)
+static void print_chain(FILE *out, STACK_OF(X509) * chain, int verified)
 {
     int n = sk_X509_num(chain);
     int i;
@@ -267,8 +266,7 @@ static void print_chain(FILE *out, STACK_OF(X509) *chain, int verified)
         char expires[96];
         cli_cert_describe(sk_X509_value(chain, i), &info);
         expiry_text(&info, expires, sizeof(expires));
-        fprintf(out, "  %d  %s%s\n", i, info.pin,
-                verified && i == n - 1 ? "  (trust anchor)" : "");
+        fprintf(out, "  %d  %s%s\n", i, info.pin, verified && i == n - 1 ? "  (trust anchor)" : "");
         fprintf(out, "       subject  %s\n", info.subject);
         fprintf(out, "       issuer   %s\n", info.issuer);
         fprintf(out, "       key      %s\n", info.key);
@@ -365,7 +363,8 @@ static void warnings(const probe *pr, FILE *err, json_t *array)
         (void)snprintf(message, sizeof(message),
                        "%s: the proposed pins come from a chain that %s did NOT verify (%s): "
                        "check them another way before shipping them",
-                       pr->target.host, stack_name(pr), pr->reason[0] != '\0' ? pr->reason : "no verified chain");
+                       pr->target.host, stack_name(pr),
+                       pr->reason[0] != '\0' ? pr->reason : "no verified chain");
         add_warning(err, array, "unverified", message);
     }
     if (p->deployed_backups > 0) {
@@ -404,7 +403,8 @@ static void print_text(FILE *out, const probe *pr)
     }
     if (pr->verified != NULL) {
         fprintf(out, "verified: %s verified the chain for %s against %s\n", stack_name(pr),
-                pr->target.host, pr->opts->cafile != NULL ? pr->opts->cafile : "the system trust store");
+                pr->target.host,
+                pr->opts->cafile != NULL ? pr->opts->cafile : "the system trust store");
     } else {
         fprintf(out, "verification FAILED: %s\n",
                 pr->reason[0] != '\0' ? pr->reason : "no chain was verified");
@@ -421,8 +421,7 @@ static void print_text(FILE *out, const probe *pr)
         fprintf(out, "the server sent no certificate\n");
     }
     if (pr->verified != NULL) {
-        fprintf(out,
-                "chain %s verified (%d certificate%s, leaf first, up to the trust anchor):\n",
+        fprintf(out, "chain %s verified (%d certificate%s, leaf first, up to the trust anchor):\n",
                 stack_name(pr), sk_X509_num(pr->verified),
                 sk_X509_num(pr->verified) == 1 ? "" : "s");
         print_chain(out, pr->verified, 1);
@@ -445,7 +444,7 @@ static json_t *cert_json(X509 *x, int depth)
                      info.has_expiry ? json_integer(info.days_left) : json_null());
 }
 
-static json_t *chain_json(STACK_OF(X509) *chain)
+static json_t *chain_json(STACK_OF(X509) * chain)
 {
     json_t *array = json_array();
     int i;
@@ -469,8 +468,8 @@ static json_t *proposal_json(const probe *pr)
         const proposed_pin *pp = &p->pins[i];
         (void)json_array_append_new(
             sources, json_pack("{s:s, s:s, s:o, s:o}", "pin", pp->pin, "role", pp->role, "depth",
-                               pp->depth >= 0 ? json_integer(pp->depth) : json_null(),
-                               "subject", cli_json_string(pp->subject)));
+                               pp->depth >= 0 ? json_integer(pp->depth) : json_null(), "subject",
+                               cli_json_string(pp->subject)));
     }
     return json_pack("{s:b, s:o, s:o}", "verified", p->from_verified, "entry",
                      entry_json(p, pr->target.host), "sources", sources);
@@ -506,9 +505,9 @@ static json_t *probe_json(const probe *pr, json_t *warning_list)
     (void)json_object_set_new(obj, "canonical_host", cli_json_string(pr->target.host));
     (void)json_object_set_new(obj, "tls", json_string(cli_tls_name(pr->sess.tls)));
     (void)json_object_set_new(obj, "port", json_integer(strtol(pr->target.port, NULL, 10)));
-    (void)json_object_set_new(obj, "connect", pr->opts->connect != NULL
-                                                  ? cli_json_string(pr->opts->connect)
-                                                  : json_null());
+    (void)json_object_set_new(obj, "connect",
+                              pr->opts->connect != NULL ? cli_json_string(pr->opts->connect)
+                                                        : json_null());
     (void)json_object_set_new(obj, "address",
                               c->addr[0] != '\0' ? json_string(c->addr) : json_null());
     (void)json_object_set_new(obj, "protocol",
@@ -564,12 +563,11 @@ static int examine(probe *pr)
         propose_from(&pr->prop, pr->served, 0);
     }
     if (pr->opts->backup != NULL && pr->prop.count > 0 &&
-        propose_backups(&pr->prop, pr->opts->backup, &pr->backup, pr->served, pr->verified) !=
-            0) {
+        propose_backups(&pr->prop, pr->opts->backup, &pr->backup, pr->served, pr->verified) != 0) {
         return CLI_EXIT_USAGE;
     }
     return pr->verified != NULL && c->failure == CLI_FAILURE_NONE ? CLI_EXIT_OK
-                                                                   : CLI_EXIT_UNVERIFIED;
+                                                                  : CLI_EXIT_UNVERIFIED;
 }
 
 int cli_cmd_probe(int argc, char **argv)

@@ -133,8 +133,9 @@ int cli_parse_timeout(const char *cmd, const char *text, double *out)
     errno = 0;
     v = strtod(text, &end);
     if (errno != 0 || end == text || *end != '\0' || !isfinite(v) || v <= 0 || v > 3600) {
-        return cli_usage_error(cmd, "--timeout '%s': expected a number of seconds, more than 0 "
-                                    "and at most 3600",
+        return cli_usage_error(cmd,
+                               "--timeout '%s': expected a number of seconds, more than 0 "
+                               "and at most 3600",
                                text);
     }
     *out = v;
@@ -280,10 +281,7 @@ static void describe_addr(cli_conn *c, const struct sockaddr *sa, socklen_t len)
 static int conn_index = -1;
 static pthread_once_t conn_index_once = PTHREAD_ONCE_INIT;
 
-static void make_conn_index(void)
-{
-    conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-}
+static void make_conn_index(void) { conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
 
 static cli_conn *conn_of(const SSL *ssl)
 {
@@ -397,8 +395,8 @@ static int connect_one(cli_conn *c, const struct addrinfo *ai, double deadline,
     if (errno == EINPROGRESS) {
         int ready = wait_fd(fd, POLLOUT, deadline);
         if (ready == 0) {
-            set_failure(c, CLI_FAILURE_TIMEOUT, "timed out after %s connecting to %s",
-                        timeout_text, c->peer);
+            set_failure(c, CLI_FAILURE_TIMEOUT, "timed out after %s connecting to %s", timeout_text,
+                        c->peer);
             *stop = 1;
             (void)close(fd);
             return -1;
@@ -455,8 +453,7 @@ static int tcp_connect(cli_conn *c, const cli_target *dial, double deadline,
     rc = getaddrinfo(dial->host, dial->port, &hints, &res);
     if (rc != 0) {
         char buf[128];
-        const char *why =
-            rc == EAI_SYSTEM ? errno_text(errno, buf, sizeof(buf)) : gai_strerror(rc);
+        const char *why = rc == EAI_SYSTEM ? errno_text(errno, buf, sizeof(buf)) : gai_strerror(rc);
         if (rc == EAI_MEMORY) {
             set_failure(c, CLI_FAILURE_SETUP, "out of memory looking up %s", dial->host);
         } else {
@@ -545,8 +542,8 @@ static void settle(cli_conn *c, double deadline)
     }
 }
 
-int cli_conn_open(const cli_target *target, const cli_target *via, double timeout,
-                  double *deadline, cli_conn *c)
+int cli_conn_open(const cli_target *target, const cli_target *via, double timeout, double *deadline,
+                  cli_conn *c)
 {
     char timeout_text[64];
     cli_target dial = via != NULL ? *via : *target;
@@ -563,15 +560,9 @@ int cli_conn_open(const cli_target *target, const cli_target *via, double timeou
     return c->fd < 0 ? -1 : 0;
 }
 
-void cli_conn_fail(cli_conn *c, cli_failure f, const char *what)
-{
-    set_failure(c, f, "%s", what);
-}
+void cli_conn_fail(cli_conn *c, cli_failure f, const char *what) { set_failure(c, f, "%s", what); }
 
-double cli_now(void)
-{
-    return now_mono();
-}
+double cli_now(void) { return now_mono(); }
 
 void cli_connect(SSL_CTX *ctx, const cli_target *target, const cli_target *via, double timeout,
                  cli_conn *c)
@@ -589,10 +580,9 @@ void cli_connect(SSL_CTX *ctx, const cli_target *target, const cli_target *via, 
      * and the entry certpin looks up. A name the server sends never does. */
     if (c->ssl == NULL || !SSL_set_ex_data(c->ssl, conn_index, c) ||
         SSL_set_fd(c->ssl, c->fd) != 1 ||
-        (target->is_ip
-             ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), target->host) != 1
-             : (SSL_set1_host(c->ssl, target->host) != 1 ||
-                SSL_set_tlsext_host_name(c->ssl, target->host) != 1))) {
+        (target->is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), target->host) != 1
+                       : (SSL_set1_host(c->ssl, target->host) != 1 ||
+                          SSL_set_tlsext_host_name(c->ssl, target->host) != 1))) {
         set_failure(c, CLI_FAILURE_SETUP, "cannot set up the TLS connection: %s",
                     ERR_reason_error_string(ERR_get_error()));
         ERR_clear_error();

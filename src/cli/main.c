@@ -19,8 +19,7 @@ static const command commands[] = {
      "check a policy file; explain which entry decides a host"},
     {"check", cli_cmd_check, cli_help_check,
      "connect to hosts (or read a chain) and apply a policy"},
-    {"probe", cli_cmd_probe, cli_help_probe,
-     "show a server's chains and propose a policy entry"},
+    {"probe", cli_cmd_probe, cli_help_probe, "show a server's chains and propose a policy entry"},
 };
 
 static void usage(FILE *out)

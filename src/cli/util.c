@@ -123,10 +123,7 @@ size_t cli_print_diags(FILE *out, const certpin_diags *diags, const certpin_erro
     return errors;
 }
 
-const char *cli_input_name(const char *path)
-{
-    return strcmp(path, "-") == 0 ? "<stdin>" : path;
-}
+const char *cli_input_name(const char *path) { return strcmp(path, "-") == 0 ? "<stdin>" : path; }
 
 static int read_stream(FILE *f, const char *name, unsigned char **buf, size_t *len)
 {

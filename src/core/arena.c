@@ -14,10 +14,7 @@
 #define ALIGN 16u
 #define HEADER ALIGN /* the size of the block, in a header that keeps the block aligned */
 
-static size_t round_up(size_t n)
-{
-    return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-}
+static size_t round_up(size_t n) { return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
 int cp_arena_for_json(cp_arena *a, size_t len, size_t max_depth)
 {

@@ -45,7 +45,8 @@ certpin_status certpin_builder_set_unpinned(certpin_builder *b, certpin_unpinned
     return CERTPIN_OK;
 }
 
-certpin_status certpin_builder_add(certpin_builder *b, const certpin_domain *domain, certpin_error *err)
+certpin_status certpin_builder_add(certpin_builder *b, const certpin_domain *domain,
+                                   certpin_error *err)
 {
     char path[64];
     certpin_diags *found;

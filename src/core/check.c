@@ -59,8 +59,9 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
         return fail(r, CERTPIN_E_ARG, "no policy: certpin refuses rather than run unpinned");
     }
     if (host == NULL || host[0] == '\0') {
-        return fail(r, CERTPIN_E_ARG, "no host name to look up: the application must say which "
-                                      "host it connects to");
+        return fail(r, CERTPIN_E_ARG,
+                    "no host name to look up: the application must say which "
+                    "host it connects to");
     }
     if (cp_host_canonical(host, r->host, &kind, &err) != CERTPIN_OK) {
         r->host[0] = '\0';
@@ -70,8 +71,9 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
         return fail(r, CERTPIN_E_ARG, "no verified chain was given to check");
     }
     if (chain_len > CP_MAX_CHAIN) {
-        return fail(r, CERTPIN_E_ARG, "the verified chain is longer than the 16 certificates "
-                                      "certpin checks");
+        return fail(r, CERTPIN_E_ARG,
+                    "the verified chain is longer than the 16 certificates "
+                    "certpin checks");
     }
     /* One run for the whole chain: the crypto library's per-call set-up is paid once. */
     (void)cp_sha256_run_begin(&run);
@@ -97,7 +99,8 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
 
     /* Deny pins name keys known to be compromised: those of every matching entry apply, in every
      * mode, also after expiry. */
-    denied = cp_policy_find_denied(policy, r->host, kind, (const cp_pin *)r->chain, chain_len, &depth);
+    denied =
+        cp_policy_find_denied(policy, r->host, kind, (const cp_pin *)r->chain, chain_len, &depth);
     if (denied != NULL) {
         r->entry = denied;
         r->depth = depth;

@@ -177,8 +177,8 @@ static int on_end_array(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-    on_null, on_bool, NULL, NULL, on_number, on_string, on_start_map, on_key, on_end_map,
-    on_start_array, on_end_array,
+    on_null,      on_bool, NULL,       NULL,           on_number,    on_string,
+    on_start_map, on_key,  on_end_map, on_start_array, on_end_array,
 };
 
 int cp_json_crosscheck(const char *buf, size_t len, json_t *root)

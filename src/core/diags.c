@@ -12,10 +12,7 @@ struct certpin_diags {
     certpin_diag *items;
 };
 
-certpin_diags *certpin_diags_new(void)
-{
-    return calloc(1, sizeof(certpin_diags));
-}
+certpin_diags *certpin_diags_new(void) { return calloc(1, sizeof(certpin_diags)); }
 
 static void diag_free_strings(certpin_diag *d)
 {
@@ -38,10 +35,7 @@ void certpin_diags_free(certpin_diags *diags)
     free(diags);
 }
 
-size_t certpin_diags_count(const certpin_diags *diags)
-{
-    return diags == NULL ? 0 : diags->count;
-}
+size_t certpin_diags_count(const certpin_diags *diags) { return diags == NULL ? 0 : diags->count; }
 
 const certpin_diag *certpin_diags_get(const certpin_diags *diags, size_t i)
 {
@@ -85,8 +79,9 @@ static certpin_status push(certpin_diags *diags, certpin_severity sev, const cha
     return CERTPIN_OK;
 }
 
-certpin_status cp_diags_add(certpin_diags *diags, certpin_severity sev, const char *source, int line,
-                            int column, const char *path, const char *code, const char *fmt, ...)
+certpin_status cp_diags_add(certpin_diags *diags, certpin_severity sev, const char *source,
+                            int line, int column, const char *path, const char *code,
+                            const char *fmt, ...)
 {
     char message[1024];
     va_list ap;

@@ -58,20 +58,14 @@ static certpin_status refuse(const subject *s, certpin_error *err, const char *f
     return cp_error(err, CERTPIN_E_HOST, "%s %s %s", s->what, quoted, why);
 }
 
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 static int is_hex(char c)
 {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static int is_ldh(char c)
-{
-    return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-';
-}
+static int is_ldh(char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-'; }
 
 /* ASCII only: tolower() follows the locale, and a Turkish locale would turn 'I' into a
  * dotless i that is not in any DNS name. */
@@ -83,10 +77,7 @@ static char lower(char c)
     return c;
 }
 
-static int contains(const char *s, size_t len, char c)
-{
-    return memchr(s, c, len) != NULL;
-}
+static int contains(const char *s, size_t len, char c) { return memchr(s, c, len) != NULL; }
 
 /* WHATWG URL "ends in a number": a last label of decimal digits, or "0x" with hex digits (or
  * none). Resolvers (inet_aton) read such a name as an IPv4 address, so it can never be a name. */
@@ -205,23 +196,21 @@ static certpin_status to_alabels(const subject *s, const char *in, char buf[CERT
             return refuse(s, err, "is longer than %d characters as A-labels", NAME_MAX_LEN);
         }
         return CERTPIN_OK;
-    case IDN2_MALLOC:
-        return cp_error(err, CERTPIN_E_NOMEM, "out of memory converting a host name");
+    case IDN2_MALLOC: return cp_error(err, CERTPIN_E_NOMEM, "out of memory converting a host name");
     case IDN2_TOO_BIG_DOMAIN:
         /* libidn2 says "longer than 255" but refuses anything over 253 (RFC 1035 2.3.4). */
         return refuse(s, err, "is longer than %d characters as A-labels", NAME_MAX_LEN);
     case IDN2_TOO_BIG_LABEL:
     case IDN2_PUNYCODE_BIG_OUTPUT:
-        return refuse(s, err, "has a label longer than %d characters as an A-label",
-                      LABEL_MAX_LEN);
+        return refuse(s, err, "has a label longer than %d characters as an A-label", LABEL_MAX_LEN);
     default:
         return refuse(s, err, "is not a valid internationalised name (IDNA2008): %s",
                       idn2_strerror(rc));
     }
 }
 
-static certpin_status put_n(const char *canon, size_t n, cp_host_kind k,
-                            char out[CERTPIN_HOST_MAX], cp_host_kind *kind, certpin_error *err)
+static certpin_status put_n(const char *canon, size_t n, cp_host_kind k, char out[CERTPIN_HOST_MAX],
+                            cp_host_kind *kind, certpin_error *err)
 {
     if (n >= CERTPIN_HOST_MAX) {
         return cp_error(err, CERTPIN_E_INTERNAL, "canonical host of %zu characters", n);
@@ -400,17 +389,16 @@ static int plain_name(const char *in, size_t len, char buf[CERTPIN_HOST_MAX], si
     /* For each byte: its lower-case form if it may stand in such a name as it is or in upper
      * case (letters, digits, '-', '.'), else 0. */
     static const unsigned char plain[256] = {
-        ['-'] = '-', ['.'] = '.',
-        ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
-        ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
-        ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
-        ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
-        ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
-        ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
-        ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
-        ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
-        ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
-        ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+        ['-'] = '-', ['.'] = '.', ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+        ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9', ['a'] = 'a', ['b'] = 'b',
+        ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i',
+        ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o', ['p'] = 'p',
+        ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v', ['w'] = 'w',
+        ['x'] = 'x', ['y'] = 'y', ['z'] = 'z', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+        ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k',
+        ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r',
+        ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+        ['Z'] = 'z',
     };
     size_t i;
     size_t start = 0;
@@ -736,8 +724,8 @@ int cp_host_is_public_suffix(const char *canonical_base)
         /* Without a list nothing can be ruled out: err on the side of the warning. */
         return 1;
     }
-    return psl_is_public_suffix2(psl_ctx, canonical_base,
-                                 PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+    return psl_is_public_suffix2(psl_ctx, canonical_base, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) !=
+           0;
 }
 
 /* Matching is on label boundaries only: a suffix compare without the '.' would let
@@ -753,13 +741,10 @@ int cp_pattern_matches(const char *base, certpin_match match, const char *host)
         return 0;
     }
     switch (match) {
-    case CERTPIN_MATCH_EXACT:
-        return strcmp(base, host) == 0;
+    case CERTPIN_MATCH_EXACT: return strcmp(base, host) == 0;
     case CERTPIN_MATCH_ONE_LABEL:
-    case CERTPIN_MATCH_SUBTREE:
-        break;
-    default:
-        return 0;
+    case CERTPIN_MATCH_SUBTREE: break;
+    default: return 0;
     }
     blen = strlen(base);
     hlen = strlen(host);

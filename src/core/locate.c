@@ -21,16 +21,16 @@
 typedef struct want {
     char path[PATH_MAX_LEN]; /* the finding's path, or an ancestor's when it is not in the text */
     size_t diag;
-    int about_key;    /* the finding is about the key itself (an unknown key) */
-    size_t key_at;    /* byte offset of the key naming this path; SIZE_MAX: not seen */
-    size_t value_at;  /* byte offset of the value at this path; SIZE_MAX: not seen */
-    size_t offset;    /* the one of the two the message points at */
+    int about_key;   /* the finding is about the key itself (an unknown key) */
+    size_t key_at;   /* byte offset of the key naming this path; SIZE_MAX: not seen */
+    size_t value_at; /* byte offset of the value at this path; SIZE_MAX: not seen */
+    size_t offset;   /* the one of the two the message points at */
 } want;
 
 typedef struct frame {
     int is_array;
-    long index;       /* current element index in an array */
-    size_t path_len;  /* length of the path of this container */
+    long index;      /* current element index in an array */
+    size_t path_len; /* length of the path of this container */
 } frame;
 
 typedef struct locator {
@@ -70,7 +70,8 @@ static void mark(locator *l, size_t offset, int is_key)
     while (w > l->wants && strcmp((w - 1)->path, l->path) == 0) {
         w--;
     }
-    for (i = (size_t)(w - l->wants); i < l->n_wants && strcmp(l->wants[i].path, l->path) == 0; i++) {
+    for (i = (size_t)(w - l->wants); i < l->n_wants && strcmp(l->wants[i].path, l->path) == 0;
+         i++) {
         size_t *slot = is_key ? &l->wants[i].key_at : &l->wants[i].value_at;
         if (*slot == SIZE_MAX) {
             *slot = offset;
@@ -117,8 +118,17 @@ static int scalar(locator *l)
 }
 
 static int on_null(void *ctx) { return scalar(ctx); }
-static int on_bool(void *ctx, int b) { (void)b; return scalar(ctx); }
-static int on_number(void *ctx, const char *s, size_t n) { (void)s; (void)n; return scalar(ctx); }
+static int on_bool(void *ctx, int b)
+{
+    (void)b;
+    return scalar(ctx);
+}
+static int on_number(void *ctx, const char *s, size_t n)
+{
+    (void)s;
+    (void)n;
+    return scalar(ctx);
+}
 static int on_string(void *ctx, const unsigned char *s, size_t n)
 {
     (void)s;
@@ -173,8 +183,8 @@ static int on_key(void *ctx, const unsigned char *key, size_t len)
 }
 
 static const yajl_callbacks callbacks = {
-    on_null, on_bool, NULL, NULL, on_number, on_string, on_start_map, on_key, on_end,
-    on_start_array, on_end,
+    on_null,      on_bool, NULL,   NULL,           on_number, on_string,
+    on_start_map, on_key,  on_end, on_start_array, on_end,
 };
 
 /* Turns path into the path of the value that contains it: "domains[1].pins" -> "domains[1]",
@@ -266,8 +276,7 @@ void cp_locate_diags(const char *buf, size_t len, certpin_diags *diags, size_t f
         int again = 0;
         for (i = 0; i < k; i++) {
             want *w = &l.wants[i];
-            if (w->key_at == SIZE_MAX && w->value_at == SIZE_MAX &&
-                to_parent(w->path)) {
+            if (w->key_at == SIZE_MAX && w->value_at == SIZE_MAX && to_parent(w->path)) {
                 w->about_key = 0;
                 again = 1;
             }

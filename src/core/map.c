@@ -1,9 +1,9 @@
 /* The lookup map (see private/map.h). The hash mixes eight bytes at a time (multiply and shift,
- * with the finaliser of MurmurHash3), the match kind in its seed: policy keys come from the application's own policy, and a
- * lookup costs a bounded number of probes (one per label of the host), so a keyed hash buys
- * nothing here, while a hash over bytes one at a time would cost as much as the rest of the
- * lookup. Slots carry the high half of the hash, so that a probe compares a key only when 32 more
- * bits of hash agree. */
+ * with the finaliser of MurmurHash3), the match kind in its seed: policy keys come from the
+ * application's own policy, and a lookup costs a bounded number of probes (one per label of the
+ * host), so a keyed hash buys nothing here, while a hash over bytes one at a time would cost as
+ * much as the rest of the lookup. Slots carry the high half of the hash, so that a probe compares a
+ * key only when 32 more bits of hash agree. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +25,8 @@ static uint64_t read32(const char *p)
 
 uint64_t cp_map_hash(const char *key, size_t len, certpin_match kind)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len ^ ((uint64_t)kind + 1) * 0xd6e8feb86659fd93ull;
+    uint64_t h =
+        0x9e3779b97f4a7c15ull ^ (uint64_t)len ^ ((uint64_t)kind + 1) * 0xd6e8feb86659fd93ull;
     size_t i = 0;
     uint64_t tail;
     for (; i + 8 <= len; i += 8) {
@@ -81,8 +82,8 @@ void cp_map_clear(cp_map *m)
     memset(m, 0, sizeof(*m));
 }
 
-certpin_status cp_map_put(cp_map *m, uint64_t hash, size_t key_at, size_t key_len, certpin_match kind,
-                          size_t value, size_t *existing)
+certpin_status cp_map_put(cp_map *m, uint64_t hash, size_t key_at, size_t key_len,
+                          certpin_match kind, size_t value, size_t *existing)
 {
     uint32_t tag = (uint32_t)(hash >> 32);
     size_t mask;

@@ -116,8 +116,8 @@ certpin_status certpin_pin_parse(const char *text, unsigned char pin[CERTPIN_PIN
     CP_GUARD(cp_base64_encode32(buf, again));
     if (b64_len != 44 || memcmp(again, b64, 44) != 0) {
         cp_quote(text, q, sizeof(q));
-        return cp_error(err, CERTPIN_E_PIN, "pin %s is not canonical base64: did you mean sha256/%s?",
-                        q, again);
+        return cp_error(err, CERTPIN_E_PIN,
+                        "pin %s is not canonical base64: did you mean sha256/%s?", q, again);
     }
     memcpy(pin, buf, CERTPIN_PIN_LEN);
     return CERTPIN_OK;
@@ -135,7 +135,8 @@ certpin_status certpin_pin_format(const unsigned char pin[CERTPIN_PIN_LEN], cert
     case CERTPIN_PIN_OKHTTP:
     case CERTPIN_PIN_CURL:
         CP_GUARD(cp_base64_encode32(pin, b64));
-        (void)snprintf(out, out_len, "%s%s", style == CERTPIN_PIN_CURL ? "sha256//" : "sha256/", b64);
+        (void)snprintf(out, out_len, "%s%s", style == CERTPIN_PIN_CURL ? "sha256//" : "sha256/",
+                       b64);
         return CERTPIN_OK;
     case CERTPIN_PIN_HEX:
         for (i = 0; i < CERTPIN_PIN_LEN; i++) {
@@ -144,7 +145,6 @@ certpin_status certpin_pin_format(const unsigned char pin[CERTPIN_PIN_LEN], cert
         }
         out[64] = '\0';
         return CERTPIN_OK;
-    default:
-        return CERTPIN_E_ARG;
+    default: return CERTPIN_E_ARG;
     }
 }

@@ -276,10 +276,7 @@ const certpin_entry *certpin_policy_lookup(const certpin_policy *policy, const c
 
 /* ---- drafts: checking entries and making the policy --------------------------------------- */
 
-void cp_draft_init(cp_policy_draft *d)
-{
-    memset(d, 0, sizeof(*d));
-}
+void cp_draft_init(cp_policy_draft *d) { memset(d, 0, sizeof(*d)); }
 
 void cp_draft_clear(cp_policy_draft *d)
 {
@@ -382,10 +379,7 @@ static certpin_status finding(const reporter *to, certpin_severity sev, const ch
     return CERTPIN_OK;
 }
 
-static int64_t now_or(int64_t now)
-{
-    return now != 0 ? now : (int64_t)time(NULL);
-}
+static int64_t now_or(int64_t now) { return now != 0 ? now : (int64_t)time(NULL); }
 
 /* In cp_draft_add: records a finding; when it cannot be recorded (out of memory), gives back what
  * the entry under construction took from the pools and returns. */
@@ -399,9 +393,9 @@ static int64_t now_or(int64_t now)
         }                                                                                          \
     } while (0)
 
-certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const char *path, int line,
-                            int strict, int64_t now, const char *source, certpin_diags *diags,
-                            certpin_error *err)
+certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const char *path,
+                            int line, int strict, int64_t now, const char *source,
+                            certpin_diags *diags, certpin_error *err)
 {
     cp_draft_entry de;
     certpin_entry e;
@@ -474,8 +468,7 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
         } else if (e.mode != CERTPIN_MODE_OFF) {
             int64_t left = e.expires - now_or(now);
             if (left <= 0) {
-                (void)snprintf(msg, sizeof(msg),
-                               "the entry has expired (%s): %s", dom->expires,
+                (void)snprintf(msg, sizeof(msg), "the entry has expired (%s): %s", dom->expires,
                                e.on_expiry == CERTPIN_ON_EXPIRY_UNPIN
                                    ? "with on_expiry \"unpin\" it is no longer enforced"
                                    : "with on_expiry \"enforce\" it is still enforced");
@@ -484,15 +477,14 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
                 (void)snprintf(msg, sizeof(msg),
                                "the entry expires in %lld day(s) (%s): renew the pins and the date",
                                (long long)((left + 86399) / 86400), dom->expires);
-                FINDING((&to, CERTPIN_SEV_WARNING, "expires", -1, "expires-soon", CERTPIN_OK,
-                         msg));
+                FINDING((&to, CERTPIN_SEV_WARNING, "expires", -1, "expires-soon", CERTPIN_OK, msg));
             }
         }
     }
 
     if (dom->pin_count + dom->deny_count > 0) {
-        if (reserve((void **)&d->pins, &d->pins_cap, d->pins_len,
-                    dom->pin_count + dom->deny_count, sizeof(cp_pin)) != CERTPIN_OK) {
+        if (reserve((void **)&d->pins, &d->pins_cap, d->pins_len, dom->pin_count + dom->deny_count,
+                    sizeof(cp_pin)) != CERTPIN_OK) {
             d->strings_len = strings_at;
             return cp_error(err, CERTPIN_E_NOMEM, "out of memory");
         }
@@ -516,8 +508,10 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
                 continue;
             }
             if (is_deny != j_deny) {
-                (void)snprintf(msg, sizeof(msg), "this key is both pinned (%s%spins[%zu]) and "
-                               "denied: decide which", path, *path ? "." : "", is_deny ? j : k);
+                (void)snprintf(msg, sizeof(msg),
+                               "this key is both pinned (%s%spins[%zu]) and "
+                               "denied: decide which",
+                               path, *path ? "." : "", is_deny ? j : k);
                 FINDING((&to, CERTPIN_SEV_ERROR, field, (long)k, "pinned-and-denied",
                          CERTPIN_E_POLICY, msg));
                 bad = 1;
@@ -525,8 +519,8 @@ certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const
                 (void)snprintf(msg, sizeof(msg), "repeats %s%s%s[%zu]: a repeated pin is no backup",
                                path, *path ? "." : "", is_deny ? "deny" : "pins",
                                is_deny ? j - dom->pin_count : j);
-                FINDING((&to, CERTPIN_SEV_ERROR, field, (long)k, "duplicate-pin",
-                         CERTPIN_E_POLICY, msg));
+                FINDING((&to, CERTPIN_SEV_ERROR, field, (long)k, "duplicate-pin", CERTPIN_E_POLICY,
+                         msg));
                 bad = 1;
             }
             break;
@@ -658,7 +652,8 @@ static certpin_status compute_id(certpin_policy *p)
         free(w);
         return CERTPIN_E_CRYPTO;
     }
-    (void)snprintf(num, sizeof(num), "certpin-policy/%d/%d", CERTPIN_FORMAT_VERSION, (int)p->unpinned);
+    (void)snprintf(num, sizeof(num), "certpin-policy/%d/%d", CERTPIN_FORMAT_VERSION,
+                   (int)p->unpinned);
     id_field(w, num, strlen(num));
     for (i = 0; i < p->entry_count; i++) {
         const certpin_entry *e = &p->entries[i];
@@ -792,7 +787,9 @@ certpin_policy *cp_draft_finish(cp_policy_draft *d, const char *source, certpin_
         certpin_entry e;
         size_t prefix;
         memcpy(&de, (char *)d->entries + i * sizeof(cp_draft_entry), sizeof(de));
-        prefix = de.e.match == CERTPIN_MATCH_ONE_LABEL ? 2 : de.e.match == CERTPIN_MATCH_SUBTREE ? 3 : 0;
+        prefix = de.e.match == CERTPIN_MATCH_ONE_LABEL ? 2
+                 : de.e.match == CERTPIN_MATCH_SUBTREE ? 3
+                                                       : 0;
         e = de.e;
         e.pattern = p->strings + de.pattern_at;
         e.base = e.pattern + prefix;

@@ -21,7 +21,7 @@ typedef struct loader {
     int strict;
     int64_t now;
     certpin_diags *found;
-    certpin_status first;  /* status of the first error */
+    certpin_status first; /* status of the first error */
     int nomem;
     /* The pattern of every entry whose host could be read, also of entries with other errors:
      * a policy refused for a typo still gets its duplicate patterns reported. */
@@ -34,11 +34,11 @@ typedef struct seen_pattern {
     size_t index;                   /* domains[index] */
 } seen_pattern;
 
-static void add(loader *l, certpin_severity sev, certpin_status st, const char *path, const char *code,
-                const char *fmt, ...) CP_PRINTF(6, 7);
+static void add(loader *l, certpin_severity sev, certpin_status st, const char *path,
+                const char *code, const char *fmt, ...) CP_PRINTF(6, 7);
 
-static void add(loader *l, certpin_severity sev, certpin_status st, const char *path, const char *code,
-                const char *fmt, ...)
+static void add(loader *l, certpin_severity sev, certpin_status st, const char *path,
+                const char *code, const char *fmt, ...)
 {
     char msg[800];
     va_list ap;
@@ -124,8 +124,8 @@ static void check_key(loader *l, const char *key, const char *path, const char *
             best = d;
             guess = known[i];
         }
-        used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
-                                 "%s%s", i ? ", " : "", known[i]);
+        used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
+                                 i ? ", " : "", known[i]);
         if (used >= sizeof(list)) {
             used = sizeof(list) - 1;
         }
@@ -148,7 +148,8 @@ static void check_keys(loader *l, const json_t *obj, const char *path, const cha
 {
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         check_key(l, key, path, known, n_known);
         (void)value;
     }
@@ -184,7 +185,10 @@ static int choice_of(loader *l, const json_t *v, const char *path, const char *k
         cp_quote(json_string_value(v), q, sizeof(q));
         for (i = 0; i < n && used < sizeof(list); i++) {
             used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
-                                     i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+                                     i == 0       ? ""
+                                     : i + 1 == n ? " or "
+                                                  : ", ",
+                                     choices[i]);
         }
         add(l, CERTPIN_SEV_ERROR, CERTPIN_E_POLICY, p, "bad-value", "%s is not %s", q, list);
     }
@@ -238,8 +242,8 @@ static int strings_of(loader *l, const json_t *v, const char *path, const char *
 }
 
 static const char *const root_keys[] = {"certpin", "unpinned", "domains"};
-static const char *const domain_keys[] = {"host", "include_subdomains", "pins", "deny",
-                                          "expires", "on_expiry", "mode"};
+static const char *const domain_keys[] = {"host",    "include_subdomains", "pins", "deny",
+                                          "expires", "on_expiry",          "mode"};
 static const char *const unpinned_names[] = {"allow", "deny"};
 static const char *const mode_names[] = {"enforce", "report-only", "off"};
 static const char *const expiry_names[] = {"unpin", "enforce"};
@@ -341,8 +345,8 @@ static void check_refused_entry(loader *l, const certpin_domain *dom, const char
     (void)cp_draft_add(&scratch, dom, path, 0, l->strict, l->now, l->source, more, &ignored);
     for (i = 0; i < certpin_diags_count(more); i++) {
         const certpin_diag *g = certpin_diags_get(more, i);
-        if (!counts_known && (strcmp(g->code, "no-pins") == 0 ||
-                              strcmp(g->code, "too-few-pins") == 0)) {
+        if (!counts_known &&
+            (strcmp(g->code, "no-pins") == 0 || strcmp(g->code, "too-few-pins") == 0)) {
             continue;
         }
         if (cp_diags_add(l->found, g->severity, g->source, g->line, g->column, g->path, g->code,
@@ -406,7 +410,8 @@ static void load_domain(loader *l, cp_policy_draft *d, const json_t *obj, size_t
     }
     /* One pass over the members: each known key's value, and every unknown key reported (in the
      * order of the object, before anything else about the entry). */
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         if (strcmp(key, "host") == 0) {
             host_v = value;
         } else if (strcmp(key, "pins") == 0) {
@@ -719,7 +724,8 @@ certpin_policy *certpin_policy_load_buffer(const char *buf, size_t len, const ch
     }
     policy->warnings = warnings;
 out:
-    if (opts != NULL && opts->diags != NULL && cp_diags_append(opts->diags, l.found) != CERTPIN_OK) {
+    if (opts != NULL && opts->diags != NULL &&
+        cp_diags_append(opts->diags, l.found) != CERTPIN_OK) {
         certpin_policy_free(policy);
         policy = NULL;
         (void)cp_error(err, CERTPIN_E_NOMEM, "out of memory");
@@ -744,8 +750,8 @@ static void io_failure(const char *path, const certpin_load_options *opts, certp
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     (void)cp_error_at(err, st, path, 0, 0, "", "%s", msg);
-    (void)cp_diags_add(opts != NULL ? opts->diags : NULL, CERTPIN_SEV_ERROR, path, 0, 0, "",
-                       "io", "%s", msg);
+    (void)cp_diags_add(opts != NULL ? opts->diags : NULL, CERTPIN_SEV_ERROR, path, 0, 0, "", "io",
+                       "%s", msg);
 }
 
 certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_options *opts,
@@ -768,7 +774,8 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
     }
     f = fopen(path, "rb");
     if (f == NULL) {
-        io_failure(path, opts, err, CERTPIN_E_IO, "cannot open the policy file: %s", strerror(errno));
+        io_failure(path, opts, err, CERTPIN_E_IO, "cannot open the policy file: %s",
+                   strerror(errno));
         return NULL;
     }
     /* A regular file is read into a buffer of its size (one byte more, to see the end) rather
@@ -793,7 +800,8 @@ certpin_policy *certpin_policy_load_file(const char *path, const certpin_load_op
             if ((nb = realloc(buf, cap)) == NULL) {
                 free(buf);
                 (void)fclose(f);
-                io_failure(path, opts, err, CERTPIN_E_NOMEM, "out of memory reading the policy file");
+                io_failure(path, opts, err, CERTPIN_E_NOMEM,
+                           "out of memory reading the policy file");
                 return NULL;
             }
             buf = nb;

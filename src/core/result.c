@@ -245,8 +245,8 @@ static void put_entry(sb *s, const certpin_result *r, const char *what)
     const certpin_entry *e = r->entry;
     size_t i;
     size_t n = what[0] == 'd' ? e->deny_count : e->pin_count;
-    put(s, "  policy entry %s (%s, domains[%zu]) %s:\n", e->pattern, certpin_policy_source(r->policy),
-        e->index, what);
+    put(s, "  policy entry %s (%s, domains[%zu]) %s:\n", e->pattern,
+        certpin_policy_source(r->policy), e->index, what);
     for (i = 0; i < n; i++) {
         put(s, "    ");
         put_pin(s, what[0] == 'd' ? e->deny[i] : e->pins[i]);
@@ -262,12 +262,11 @@ static void explain(sb *s, const certpin_result *r)
     case CERTPIN_NOT_CHECKED:
         put(s, "certpin: no pin check ran for this connection: treat it as a failure\n");
         return;
-    case CERTPIN_REJECTED_ERROR:
-        put(s, "certpin: cannot check %s: %s\n", host, r->reason);
-        return;
+    case CERTPIN_REJECTED_ERROR: put(s, "certpin: cannot check %s: %s\n", host, r->reason); return;
     case CERTPIN_REJECTED_UNVERIFIED:
-        put(s, "certpin: the chain for %s failed the TLS library's own verification: %s\n"
-               "  (this is not a pin decision: fix the chain, the trust store or the name)\n",
+        put(s,
+            "certpin: the chain for %s failed the TLS library's own verification: %s\n"
+            "  (this is not a pin decision: fix the chain, the trust store or the name)\n",
             host, r->reason);
         return;
     case CERTPIN_REJECTED_DENIED:
@@ -276,17 +275,19 @@ static void explain(sb *s, const certpin_result *r)
         put_entry(s, r, "denies");
         return;
     case CERTPIN_REJECTED_UNPINNED_HOST:
-        put(s, "certpin: no entry of the policy (%s) covers %s, and it says \"unpinned\": \"deny\"\n",
+        put(s,
+            "certpin: no entry of the policy (%s) covers %s, and it says \"unpinned\": \"deny\"\n",
             certpin_policy_source(r->policy), host);
         put_chain(s, r);
         return;
     case CERTPIN_ACCEPTED_NOT_PINNED:
         if (e != NULL) {
-            put(s, "certpin: %s accepted, not pinned: entry %s (%s, domains[%zu]) has mode \"off\"\n",
+            put(s,
+                "certpin: %s accepted, not pinned: entry %s (%s, domains[%zu]) has mode \"off\"\n",
                 host, e->pattern, certpin_policy_source(r->policy), e->index);
         } else {
-            put(s, "certpin: %s accepted, not pinned: no entry of the policy (%s) covers it\n", host,
-                certpin_policy_source(r->policy));
+            put(s, "certpin: %s accepted, not pinned: no entry of the policy (%s) covers it\n",
+                host, certpin_policy_source(r->policy));
         }
         return;
     case CERTPIN_ACCEPTED_EXPIRED:
@@ -296,8 +297,9 @@ static void explain(sb *s, const certpin_result *r)
         put(s, " and says \"on_expiry\": \"unpin\"\n");
         return;
     case CERTPIN_ACCEPTED_PINNED:
-        put(s, "certpin: %s accepted: the key at depth %d matches a pin of entry %s (%s, "
-               "domains[%zu])\n",
+        put(s,
+            "certpin: %s accepted: the key at depth %d matches a pin of entry %s (%s, "
+            "domains[%zu])\n",
             host, r->depth, e != NULL ? e->pattern : "?", certpin_policy_source(r->policy),
             e != NULL ? e->index : 0);
         if (r->chain_len > 0) {
@@ -315,9 +317,7 @@ static void explain(sb *s, const certpin_result *r)
         put_chain(s, r);
         put_entry(s, r, "expects one of");
         return;
-    default:
-        put(s, "certpin: unknown verdict\n");
-        return;
+    default: put(s, "certpin: unknown verdict\n"); return;
     }
 }
 

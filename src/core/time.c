@@ -100,7 +100,8 @@ certpin_status certpin_time_parse(const char *text, int64_t *out, certpin_error 
         p += 6;
     } else {
         return cp_error(err, CERTPIN_E_TIME,
-                        "time %s has no time zone: end it with Z (UTC) or an offset like +02:00", q);
+                        "time %s has no time zone: end it with Z (UTC) or an offset like +02:00",
+                        q);
     }
     if (*p != '\0' || h > 23 || mi > 59 || s > 60) {
         goto bad;

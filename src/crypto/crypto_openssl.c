@@ -53,10 +53,7 @@ static void free_thread_ctx(void *p)
     }
 }
 
-static void make_key(void)
-{
-    tls_key_ok = pthread_key_create(&tls_key, free_thread_ctx) == 0;
-}
+static void make_key(void) { tls_key_ok = pthread_key_create(&tls_key, free_thread_ctx) == 0; }
 
 static const EVP_MD *get_md(void)
 {
@@ -126,8 +123,8 @@ static thread_ctx *get_thread_ctx(const EVP_MD *md)
     }
     t->template = EVP_MD_CTX_new();
     t->work = EVP_MD_CTX_new();
-    if (t->template == NULL || t->work == NULL ||
-        EVP_DigestInit_ex2(t->template, md, NULL) != 1 || pthread_setspecific(tls_key, t) != 0) {
+    if (t->template == NULL || t->work == NULL || EVP_DigestInit_ex2(t->template, md, NULL) != 1 ||
+        pthread_setspecific(tls_key, t) != 0) {
         free_thread_ctx(t);
         return NULL;
     }
@@ -157,8 +154,9 @@ certpin_status cp_sha256_run_next(cp_sha256_run *run, const unsigned char *data,
     if (run->status != CERTPIN_OK) {
         return run->status;
     }
-    if (EVP_MD_CTX_copy_ex(t->work, t->template) != 1 || EVP_DigestUpdate(t->work, data, len) != 1 ||
-        EVP_DigestFinal_ex(t->work, out, &n) != 1 || n != 32) {
+    if (EVP_MD_CTX_copy_ex(t->work, t->template) != 1 ||
+        EVP_DigestUpdate(t->work, data, len) != 1 || EVP_DigestFinal_ex(t->work, out, &n) != 1 ||
+        n != 32) {
         return CERTPIN_E_CRYPTO;
     }
     return CERTPIN_OK;
@@ -242,8 +240,8 @@ certpin_status cp_base64_encode32(const unsigned char in[32], char out[45])
     return EVP_EncodeBlock((unsigned char *)out, in, 32) == 44 ? CERTPIN_OK : CERTPIN_E_CRYPTO;
 }
 
-certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out, size_t out_cap,
-                                size_t *out_len)
+certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out,
+                                size_t out_cap, size_t *out_len)
 {
     /* The form is checked (see private/crypto.h); EVP_DecodeBlock counts the padding as output
      * bytes, which are dropped here. */
@@ -267,7 +265,4 @@ certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char
     return CERTPIN_OK;
 }
 
-const char *cp_crypto_backend(void)
-{
-    return OpenSSL_version(OPENSSL_VERSION);
-}
+const char *cp_crypto_backend(void) { return OpenSSL_version(OPENSSL_VERSION); }

@@ -1,7 +1,8 @@
 /* The core's crypto interface: SHA-256 and base64, nothing else. One backend per build, chosen by
  * the flavour (CERTPIN_FLAVOR): src/crypto/crypto_openssl.c (OpenSSL EVP), crypto_mbedtls.c
  * (mbedTLS), crypto_gnutls.c (GnuTLS and nettle). The core calls only these functions, so it
- * includes no TLS library header, and adapters, which hand the core bytes, work with any of them. */
+ * includes no TLS library header, and adapters, which hand the core bytes, work with any of them.
+ */
 #ifndef CP_CRYPTO_H
 #define CP_CRYPTO_H
 
@@ -43,8 +44,8 @@ certpin_status cp_base64_encode32(const unsigned char in[32], char out[45]);
  * src/core/pin.c), which every backend's decoder is more lenient about. Sets *out_len to the
  * decoded length. Returns CERTPIN_E_PIN when the backend refuses text or it would not fit in
  * out_cap. */
-certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out, size_t out_cap,
-                                size_t *out_len);
+certpin_status cp_base64_decode(const char *text, size_t text_len, unsigned char *out,
+                                size_t out_cap, size_t *out_len);
 
 /* A name for the backend in messages ("OpenSSL 3.0.11", "mbed TLS 2.28.3", "GnuTLS 3.7.9"). */
 const char *cp_crypto_backend(void);

@@ -14,7 +14,8 @@
 
 /* Fills err (if not NULL): status, text from fmt; source/path may be NULL (""); line/col 0 when
  * unknown. Returns status, so that `return cp_error(err, CERTPIN_E_HOST, ...)` reads naturally. */
-certpin_status cp_error(certpin_error *err, certpin_status status, const char *fmt, ...) CP_PRINTF(3, 4);
+certpin_status cp_error(certpin_error *err, certpin_status status, const char *fmt, ...)
+    CP_PRINTF(3, 4);
 certpin_status cp_error_at(certpin_error *err, certpin_status status, const char *source, int line,
                            int column, const char *path, const char *fmt, ...) CP_PRINTF(7, 8);
 
@@ -24,9 +25,9 @@ void cp_quote(const char *s, char *out, size_t out_len);
 
 /* Appends a diagnostic (strings are copied). Returns CERTPIN_E_NOMEM on allocation failure.
  * diags may be NULL (then nothing happens). */
-certpin_status cp_diags_add(certpin_diags *diags, certpin_severity sev, const char *source, int line,
-                            int column, const char *path, const char *code, const char *fmt, ...)
-    CP_PRINTF(8, 9);
+certpin_status cp_diags_add(certpin_diags *diags, certpin_severity sev, const char *source,
+                            int line, int column, const char *path, const char *code,
+                            const char *fmt, ...) CP_PRINTF(8, 9);
 /* Appends a copy of every diagnostic of src to dst. */
 certpin_status cp_diags_append(certpin_diags *dst, const certpin_diags *src);
 /* Sets the line and column of the i-th diagnostic. */

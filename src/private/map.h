@@ -27,10 +27,10 @@ typedef struct cp_map_slot {
 } cp_map_slot;
 
 typedef struct cp_map {
-    size_t cap;        /* a power of two, or 0 */
+    size_t cap; /* a power of two, or 0 */
     size_t count;
     cp_map_slot *slots;
-    const char *pool;  /* the keys (borrowed) */
+    const char *pool; /* the keys (borrowed) */
 } cp_map;
 
 #define CP_MAP_NONE SIZE_MAX
@@ -44,8 +44,8 @@ uint64_t cp_map_hash(const char *key, size_t len, certpin_match kind);
 
 /* Inserts the key pool[key_at..key_at+key_len) of kind -> value. If the key is there, leaves the
  * map unchanged and sets *existing to the value already there (else CP_MAP_NONE). */
-certpin_status cp_map_put(cp_map *m, uint64_t hash, size_t key_at, size_t key_len, certpin_match kind,
-                          size_t value, size_t *existing);
+certpin_status cp_map_put(cp_map *m, uint64_t hash, size_t key_at, size_t key_len,
+                          certpin_match kind, size_t value, size_t *existing);
 /* Non-zero when the map is large enough that its slots are unlikely to be in the caches: then a
  * lookup of several keys gains from cp_map_prefetch. */
 int cp_map_is_large(const cp_map *m);

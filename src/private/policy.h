@@ -15,19 +15,19 @@ typedef unsigned char cp_pin[CERTPIN_PIN_LEN];
 /* An entry of a loaded policy. Its pattern and pins live in the policy's pools (one allocation for
  * every pattern, one for every pin: see cp_draft_finish). */
 struct certpin_entry {
-    const char *pattern;  /* display form: "api.example.com", "*.example.com", "**.example.com" */
-    const char *base;     /* canonical base name: pattern after its prefix */
-    const cp_pin *pins;   /* pin_count pins, then deny_count deny pins; NULL when neither */
-    const cp_pin *deny;   /* pins + pin_count */
-    int64_t expires;      /* 0: never */
-    size_t index;         /* domains[index] */
+    const char *pattern; /* display form: "api.example.com", "*.example.com", "**.example.com" */
+    const char *base;    /* canonical base name: pattern after its prefix */
+    const cp_pin *pins;  /* pin_count pins, then deny_count deny pins; NULL when neither */
+    const cp_pin *deny;  /* pins + pin_count */
+    int64_t expires;     /* 0: never */
+    size_t index;        /* domains[index] */
     size_t fixed_labels;
     size_t pin_count;
     size_t deny_count;
     certpin_match match;
     certpin_mode mode;
     certpin_on_expiry on_expiry;
-    int line;             /* line of the entry in the source, 0 when unknown */
+    int line; /* line of the entry in the source, 0 when unknown */
 };
 
 struct certpin_policy {
@@ -38,10 +38,10 @@ struct certpin_policy {
     certpin_unpinned unpinned;
     size_t entry_count;
     certpin_entry *entries;
-    cp_pin *pins;           /* every entry's pins, then its deny pins */
-    char *strings;          /* every entry's pattern, NUL-terminated */
-    int any_deny;           /* some entry has deny pins: the check must collect every match */
-    cp_map index;           /* (match, base) -> entry */
+    cp_pin *pins;  /* every entry's pins, then its deny pins */
+    char *strings; /* every entry's pattern, NUL-terminated */
+    int any_deny;  /* some entry has deny pins: the check must collect every match */
+    cp_map index;  /* (match, base) -> entry */
     certpin_diags *warnings;
 };
 
@@ -77,9 +77,9 @@ certpin_status cp_draft_copy(cp_policy_draft *dst, const cp_policy_draft *src);
 /* Checks one domain and appends it to d. path names the entry in messages ("domains[3]"); diags
  * receives warnings (may be NULL); strict turns lint-only findings into errors. On error err is
  * filled (err->path set relative to path) and d is unchanged. */
-certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const char *path, int line,
-                            int strict, int64_t now, const char *source, certpin_diags *diags,
-                            certpin_error *err);
+certpin_status cp_draft_add(cp_policy_draft *d, const certpin_domain *dom, const char *path,
+                            int line, int strict, int64_t now, const char *source,
+                            certpin_diags *diags, certpin_error *err);
 
 /* Turns a draft into a policy (the draft is emptied, also on failure): indexes entries, refuses
  * duplicate patterns, computes the identity. source is copied. warnings (may be NULL) is taken
@@ -91,7 +91,8 @@ certpin_policy *cp_draft_finish(cp_policy_draft *d, const char *source, certpin_
  * p->index. For an entry whose pattern an earlier one has, calls dup (which returns CERTPIN_OK to
  * go on) or, with dup NULL, fails with CERTPIN_E_POLICY. cp_draft_finish's indexing, and for
  * white-box tests. */
-typedef certpin_status (*cp_dup_fn)(const certpin_entry *dup, const certpin_entry *first, void *arg);
+typedef certpin_status (*cp_dup_fn)(const certpin_entry *dup, const certpin_entry *first,
+                                    void *arg);
 certpin_status cp_policy_index(certpin_policy *p, const char *pool, cp_dup_fn dup, void *arg);
 
 /* The deciding entry for a canonical host (see certpin_policy_lookup). */

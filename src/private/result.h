@@ -10,8 +10,8 @@
 
 struct certpin_result {
     certpin_verdict verdict;
-    certpin_policy *policy;       /* a reference, or NULL */
-    const certpin_entry *entry;   /* in policy */
+    certpin_policy *policy;     /* a reference, or NULL */
+    const certpin_entry *entry; /* in policy */
     unsigned warnings;
     int depth;
     int port;
@@ -20,7 +20,7 @@ struct certpin_result {
     size_t chain_len;
     cp_pin chain[CP_MAX_CHAIN];
     char subjects[CP_MAX_CHAIN][CP_SUBJECT_MAX];
-    char *explanation;            /* made on demand */
+    char *explanation; /* made on demand */
 };
 
 /* Sets the verdict CERTPIN_REJECTED_UNVERIFIED: the TLS stack's own verification failed, before

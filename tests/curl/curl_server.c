@@ -100,15 +100,15 @@ static int listen_loopback(int family, int *port)
 typedef struct ident_data {
     X509 *leaf;
     EVP_PKEY *key;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
 } ident_data;
 
 static const struct {
     const char *chain;
     const char *key;
 } ident_files[ID_COUNT] = {
-    {"chain-legit.pem", "leaf.key"},   {"chain-rogue.pem", "rogue.key"},
-    {"chain-padded.pem", "rogue.key"}, {"chain-untrusted.pem", "ca3-leaf.key"},
+    {"chain-legit.pem", "leaf.key"},      {"chain-rogue.pem", "rogue.key"},
+    {"chain-padded.pem", "rogue.key"},    {"chain-untrusted.pem", "ca3-leaf.key"},
     {"chain-expired.pem", "expired.key"},
 };
 
@@ -549,13 +549,13 @@ static int h2_on_frame(nghttp2_session *session, const nghttp2_frame *frame, voi
     stats_add_request(c->s, st->path, st->key[0] != '\0' ? st->key : NULL);
     status = response_for(c->s, st->path, location, sizeof(location), &st->body);
     (void)snprintf(status_text, sizeof(status_text), "%d", status);
-    nv[nvlen++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status_text, 7,
-                               strlen(status_text), NGHTTP2_NV_FLAG_NONE};
+    nv[nvlen++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status_text, 7, strlen(status_text),
+                               NGHTTP2_NV_FLAG_NONE};
     nv[nvlen++] = (nghttp2_nv){(uint8_t *)"content-type", (uint8_t *)"text/plain", 12, 10,
                                NGHTTP2_NV_FLAG_NONE};
     if (location[0] != '\0') {
-        nv[nvlen++] = (nghttp2_nv){(uint8_t *)"location", (uint8_t *)location, 8,
-                                   strlen(location), NGHTTP2_NV_FLAG_NONE};
+        nv[nvlen++] = (nghttp2_nv){(uint8_t *)"location", (uint8_t *)location, 8, strlen(location),
+                                   NGHTTP2_NV_FLAG_NONE};
     }
     data.source.ptr = st;
     data.read_callback = h2_read_body;
@@ -712,10 +712,7 @@ http_server *http_server_start(const http_server_opts *o)
     return s;
 }
 
-void http_server_set_identity(http_server *s, identity id)
-{
-    atomic_store(&s->serve, (int)id);
-}
+void http_server_set_identity(http_server *s, identity id) { atomic_store(&s->serve, (int)id); }
 
 void http_server_set_redirect(http_server *s, const char *location)
 {
@@ -724,10 +721,7 @@ void http_server_set_redirect(http_server *s, const char *location)
     (void)pthread_mutex_unlock(&s->lock);
 }
 
-int http_server_port(const http_server *s)
-{
-    return s->base.port;
-}
+int http_server_port(const http_server *s) { return s->base.port; }
 
 void http_server_stats_get(http_server *s, http_server_stats *out)
 {
@@ -816,8 +810,8 @@ static void proxy_conn(base_server *b, int fd)
     SSL *ssl = SSL_new(p->ctx);
     char req[2048] = "";
     size_t have = 0;
-    int ok = ssl != NULL && ident_use(ssl, &p->id) && SSL_set_fd(ssl, fd) == 1 &&
-             SSL_accept(ssl) == 1;
+    int ok =
+        ssl != NULL && ident_use(ssl, &p->id) && SSL_set_fd(ssl, fd) == 1 && SSL_accept(ssl) == 1;
     base_handshake_ended(b);
     while (ok && have < sizeof(req) - 1 && strstr(req, "\r\n\r\n") == NULL) {
         int n = SSL_read(ssl, req + have, (int)(sizeof(req) - 1 - have));
@@ -879,10 +873,7 @@ https_proxy *https_proxy_start(int family, identity id)
     return p;
 }
 
-int https_proxy_port(const https_proxy *p)
-{
-    return p->base.port;
-}
+int https_proxy_port(const https_proxy *p) { return p->base.port; }
 
 unsigned https_proxy_tunnels(https_proxy *p)
 {

@@ -22,7 +22,7 @@
 typedef struct http_server http_server;
 
 typedef struct http_server_opts {
-    int family;      /* 0: AF_INET */
+    int family; /* 0: AF_INET */
     identity id;
     int h2;          /* offer h2 by ALPN (else http/1.1 only) */
     int max_version; /* 0: TLS 1.3 */
@@ -35,15 +35,15 @@ void http_server_set_redirect(http_server *s, const char *location);
 int http_server_port(const http_server *s);
 
 typedef struct http_server_stats {
-    unsigned connections;   /* TCP connections accepted */
-    unsigned hellos;        /* of which began with a TLS handshake record (a ClientHello) */
-    unsigned handshakes;    /* TLS handshakes completed */
-    unsigned resumed;       /* of which resumed */
-    unsigned h2;            /* of which negotiated h2 */
-    unsigned requests;      /* complete requests received */
+    unsigned connections;    /* TCP connections accepted */
+    unsigned hellos;         /* of which began with a TLS handshake record (a ClientHello) */
+    unsigned handshakes;     /* TLS handshakes completed */
+    unsigned resumed;        /* of which resumed */
+    unsigned h2;             /* of which negotiated h2 */
+    unsigned requests;       /* complete requests received */
     unsigned long app_bytes; /* application bytes received after handshakes, in all */
-    char paths[1024];       /* the requests' paths, space-separated, in order of arrival */
-    char api_key[128];      /* the last X-API-Key header received, "" if none */
+    char paths[1024];        /* the requests' paths, space-separated, in order of arrival */
+    char api_key[128];       /* the last X-API-Key header received, "" if none */
 } http_server_stats;
 
 /* Waits until the connections accepted so far are all finished with their handshake and have been

@@ -135,10 +135,7 @@ certpin_verdict test_verdict(certpin_curl *pc)
     return certpin_result_verdict(certpin_curl_result(pc));
 }
 
-const char *test_reason(certpin_curl *pc)
-{
-    return certpin_result_reason(certpin_curl_result(pc));
-}
+const char *test_reason(certpin_curl *pc) { return certpin_result_reason(certpin_curl_result(pc)); }
 
 void test_show(const char *what, const xfer *x, certpin_curl *pc)
 {

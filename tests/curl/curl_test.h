@@ -20,8 +20,8 @@ void test_easy_free(CURL *easy);
 typedef struct xfer {
     CURLcode rc;
     long status;
-    long http_version;   /* CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0 */
-    long new_connects;   /* CURLINFO_NUM_CONNECTS */
+    long http_version; /* CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0 */
+    long new_connects; /* CURLINFO_NUM_CONNECTS */
     char body[256];
     char error[CURL_ERROR_SIZE];
 } xfer;

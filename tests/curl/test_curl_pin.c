@@ -127,15 +127,16 @@ static void chains(void **state)
             assert_int_equal(st.handshakes, 0);
             assert_int_equal(st.app_bytes, 0);
             assert_int_equal(st.requests, 0);
-            assert_non_null(strstr(certpin_result_explain((certpin_result *)certpin_curl_result(
-                                       f.pc)),
-                                   c->id == ID_UNTRUSTED ? "own verification" : "pin check failed"));
+            assert_non_null(
+                strstr(certpin_result_explain((certpin_result *)certpin_curl_result(f.pc)),
+                       c->id == ID_UNTRUSTED ? "own verification" : "pin check failed"));
         }
         fixture_stop(&f);
     }
 }
 
-/* ---- IP addresses ----------------------------------------------------------------------------- */
+/* ---- IP addresses -----------------------------------------------------------------------------
+ */
 
 static void ip_literals(void **state)
 {

@@ -26,10 +26,7 @@ static const policy_spec pin_ca2 = {
 static const policy_spec pin_ca1_root = {
     .entries = {{.host = "api.example.com", .pins = {"CA1_ROOT", "BACKUP"}}}};
 
-static const char *proto(int h2)
-{
-    return h2 ? "h2" : "http/1.1";
-}
+static const char *proto(int h2) { return h2 ? "h2" : "http/1.1"; }
 
 static CURL *handle(http_server *s, int h2, CURLSH *share)
 {

@@ -43,7 +43,8 @@ static void init(void)
             char text[CERTPIN_PIN_STR_MAX];
             int k = p[2] - '0';
             p += 2;
-            if (certpin_pin_format(key_pins[k], CERTPIN_PIN_OKHTTP, text, sizeof(text)) != CERTPIN_OK) {
+            if (certpin_pin_format(key_pins[k], CERTPIN_PIN_OKHTTP, text, sizeof(text)) !=
+                CERTPIN_OK) {
                 abort();
             }
             memcpy(json + o, text, strlen(text));

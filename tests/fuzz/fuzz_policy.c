@@ -11,8 +11,13 @@
 
 #include "certpin/certpin.h"
 
-static const char *const hosts[] = {"api.example.com", "a.b.example.com", "example.com",
-                                    "127.0.0.1", "::1", "xn--fa-hia.de", "com"};
+static const char *const hosts[] = {"api.example.com",
+                                    "a.b.example.com",
+                                    "example.com",
+                                    "127.0.0.1",
+                                    "::1",
+                                    "xn--fa-hia.de",
+                                    "com"};
 
 static void use(const certpin_policy *p)
 {

@@ -196,7 +196,7 @@ socklen_t harness_loopback(int family, int port, struct sockaddr_storage *ss)
 typedef struct ident_data {
     X509 *leaf;
     EVP_PKEY *key;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
 } ident_data;
 
 struct tls_server {
@@ -221,8 +221,8 @@ static const struct {
     const char *chain;
     const char *key;
 } ident_files[ID_COUNT] = {
-    {"chain-legit.pem", "leaf.key"},         {"chain-rogue.pem", "rogue.key"},
-    {"chain-padded.pem", "rogue.key"},       {"chain-untrusted.pem", "ca3-leaf.key"},
+    {"chain-legit.pem", "leaf.key"},      {"chain-rogue.pem", "rogue.key"},
+    {"chain-padded.pem", "rogue.key"},    {"chain-untrusted.pem", "ca3-leaf.key"},
     {"chain-expired.pem", "expired.key"},
 };
 
@@ -402,15 +402,9 @@ tls_server *server_start(int family, identity id)
     return s;
 }
 
-void server_set_identity(tls_server *s, identity id)
-{
-    atomic_store(&s->serve, (int)id);
-}
+void server_set_identity(tls_server *s, identity id) { atomic_store(&s->serve, (int)id); }
 
-int server_port(const tls_server *s)
-{
-    return s->port;
-}
+int server_port(const tls_server *s) { return s->port; }
 
 int server_wait(tls_server *s, unsigned n)
 {
@@ -474,7 +468,4 @@ void server_stop(tls_server *s)
     free(s);
 }
 
-const char *version_name(int version)
-{
-    return version == TLS1_3_VERSION ? "tls1.3" : "tls1.2";
-}
+const char *version_name(int version) { return version == TLS1_3_VERSION ? "tls1.3" : "tls1.2"; }

@@ -37,10 +37,10 @@ void pki_pin_bytes(const char *name, unsigned char out[CERTPIN_PIN_LEN]);
 /* ---- policies -------------------------------------------------------------------------------- */
 
 typedef struct entry_spec {
-    const char *host;         /* NULL ends the list */
-    const char *pins[4];      /* PKI names; NULL ends */
+    const char *host;    /* NULL ends the list */
+    const char *pins[4]; /* PKI names; NULL ends */
     const char *deny[3];
-    const char *expires;      /* NULL: never */
+    const char *expires; /* NULL: never */
     certpin_on_expiry on_expiry;
     certpin_mode mode;
 } entry_spec;
@@ -57,11 +57,11 @@ certpin_policy *policy_build(const policy_spec *spec);
 
 /* What the server serves: a chain bundle and its key. */
 typedef enum identity {
-    ID_LEGIT = 0,  /* chain-legit.pem: leaf + ca1-int */
-    ID_ROGUE,      /* chain-rogue.pem: rogue + ca2-int */
-    ID_PADDED,     /* chain-padded.pem: rogue + ca2-int + ca1-int + ca1-root */
-    ID_UNTRUSTED,  /* chain-untrusted.pem: ca3-leaf */
-    ID_EXPIRED,    /* chain-expired.pem: expired + ca1-int */
+    ID_LEGIT = 0, /* chain-legit.pem: leaf + ca1-int */
+    ID_ROGUE,     /* chain-rogue.pem: rogue + ca2-int */
+    ID_PADDED,    /* chain-padded.pem: rogue + ca2-int + ca1-int + ca1-root */
+    ID_UNTRUSTED, /* chain-untrusted.pem: ca3-leaf */
+    ID_EXPIRED,   /* chain-expired.pem: expired + ca1-int */
     ID_COUNT
 } identity;
 

@@ -3,8 +3,8 @@
  * per-connection attachment, OpenSSL's own reporting), and the reports' details, each over TLS 1.2
  * and TLS 1.3. The scenarios every stack shares (the chains, deny pins, expiry, report-only,
  * unlisted hosts, no host, verification off, resumption, ...) are the conformance suite's
- * (test_conformance.c), which runs them against this adapter as one of its columns. The outcome that
- * counts is the server's: whether any application byte reached it. */
+ * (test_conformance.c), which runs them against this adapter as one of its columns. The outcome
+ * that counts is the server's: whether any application byte reached it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@
 /* Pins of a policy entry: the pinned name and a backup key, as a real policy has. */
 #define API_PINNED(...)                                                                            \
     {                                                                                              \
-        .entries = {{.host = "api.example.com", __VA_ARGS__}}                                      \
+        .entries = { {.host = "api.example.com", __VA_ARGS__} }                                    \
     }
 
 typedef struct scenario {
@@ -29,19 +29,19 @@ typedef struct scenario {
     identity serve;
     const char *trust;
     policy_spec policy;
-    int null_policy;   /* the context has no policy */
-    int plain;         /* control: plain OpenSSL, no certpin */
-    int prepare_only;  /* attach_ctx(NULL) + certpin_openssl_attach(ssl) */
+    int null_policy;  /* the context has no policy */
+    int plain;        /* control: plain OpenSSL, no certpin */
+    int prepare_only; /* attach_ctx(NULL) + certpin_openssl_attach(ssl) */
     host_mode hosts;
-    const char *host;  /* NULL: api.example.com */
+    const char *host; /* NULL: api.example.com */
     const char *host2;
     const char *ip;
-    int family;        /* 0: AF_INET */
+    int family; /* 0: AF_INET */
     int verify_none;
     app_cb cb;
 
     /* expectations */
-    int accepted;      /* the handshake succeeds and the request reaches the server */
+    int accepted; /* the handshake succeeds and the request reaches the server */
     certpin_verdict verdict;
     unsigned warnings; /* bits that must be set */
     int check_depth;
@@ -55,66 +55,130 @@ typedef struct scenario {
 
 static const scenario scenarios[] = {
     /* entries and their deny pins */
-    {.name = "legit-trust-both", .serve = ID_LEGIT, .trust = "trust-both.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .accepted = 1,
+    {.name = "legit-trust-both",
+     .serve = ID_LEGIT,
+     .trust = "trust-both.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .accepted = 1,
      .verdict = CERTPIN_ACCEPTED_PINNED},
-    {.name = "wildcard-entry", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+    {.name = "wildcard-entry",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = {.entries = {{.host = "*.example.com", .pins = {"CA1_INT", "BACKUP"}}}},
-     .host = "www.example.com", .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
-    {.name = "deny-inherited-from-parent", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = {.entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}},
-                            {.host = "**.example.com", .pins = {"CA1_ROOT", "BACKUP"},
-                             .deny = {"LEAF"}}}},
-     .verdict = CERTPIN_REJECTED_DENIED, .check_depth = 1, .depth = 0, .decided_by = 1},
-    {.name = "deny-of-unrelated-entry-ignored", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = {.entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}},
-                            {.host = "**.example.org", .pins = {"CA1_ROOT", "BACKUP"},
-                             .deny = {"LEAF"}}}},
-     .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
+     .host = "www.example.com",
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "deny-inherited-from-parent",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = {.entries =
+                    {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}},
+                     {.host = "**.example.com", .pins = {"CA1_ROOT", "BACKUP"}, .deny = {"LEAF"}}}},
+     .verdict = CERTPIN_REJECTED_DENIED,
+     .check_depth = 1,
+     .depth = 0,
+     .decided_by = 1},
+    {.name = "deny-of-unrelated-entry-ignored",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = {.entries =
+                    {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}},
+                     {.host = "**.example.org", .pins = {"CA1_ROOT", "BACKUP"}, .deny = {"LEAF"}}}},
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
 
     /* an expired entry kept enforced */
-    {.name = "expired-entry-enforced-match", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
+    {.name = "expired-entry-enforced-match",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
      .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}, .expires = "2020-01-01",
                           .on_expiry = CERTPIN_ON_EXPIRY_ENFORCE),
-     .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED,
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
      .warnings = CERTPIN_WARN_EXPIRED_ENFORCED},
 
     /* what the application asked OpenSSL to verify must be exactly one host */
-    {.name = "two-hosts-set", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .hosts = HOST_TWO,
-     .host2 = "www.example.com", .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "SSL_add1_host"},
-    {.name = "host-and-ip-set", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .hosts = HOST_NAME_AND_IP,
-     .ip = "127.0.0.1", .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "exactly one"},
-    {.name = "no-host-verify-none", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .hosts = HOST_NONE, .verify_none = 1,
-     .verdict = CERTPIN_REJECTED_ERROR, .reason_has = "SSL_set1_host"},
+    {.name = "two-hosts-set",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .hosts = HOST_TWO,
+     .host2 = "www.example.com",
+     .verdict = CERTPIN_REJECTED_ERROR,
+     .reason_has = "SSL_add1_host"},
+    {.name = "host-and-ip-set",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .hosts = HOST_NAME_AND_IP,
+     .ip = "127.0.0.1",
+     .verdict = CERTPIN_REJECTED_ERROR,
+     .reason_has = "exactly one"},
+    {.name = "no-host-verify-none",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .hosts = HOST_NONE,
+     .verify_none = 1,
+     .verdict = CERTPIN_REJECTED_ERROR,
+     .reason_has = "SSL_set1_host"},
 
     /* the application's per-depth verify callback is chained */
-    {.name = "app-callback-called", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .cb = APP_CB_COUNT, .accepted = 1,
-     .verdict = CERTPIN_ACCEPTED_PINNED, .min_cb_calls = 3},
-    {.name = "app-callback-rejects", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .cb = APP_CB_REJECT_LEAF,
-     .verdict = CERTPIN_REJECTED_UNVERIFIED, .min_cb_calls = 1},
-    {.name = "app-callback-overrides-untrusted", .serve = ID_UNTRUSTED, .trust = "trust-ca1.pem",
-     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}), .cb = APP_CB_ACCEPT_ALL,
-     .verdict = CERTPIN_REJECTED_UNVERIFIED, .reason_has = "verify callback", .min_cb_calls = 1},
+    {.name = "app-callback-called",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .cb = APP_CB_COUNT,
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
+     .min_cb_calls = 3},
+    {.name = "app-callback-rejects",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .cb = APP_CB_REJECT_LEAF,
+     .verdict = CERTPIN_REJECTED_UNVERIFIED,
+     .min_cb_calls = 1},
+    {.name = "app-callback-overrides-untrusted",
+     .serve = ID_UNTRUSTED,
+     .trust = "trust-ca1.pem",
+     .policy = API_PINNED(.pins = {"CA3_LEAF", "BACKUP"}),
+     .cb = APP_CB_ACCEPT_ALL,
+     .verdict = CERTPIN_REJECTED_UNVERIFIED,
+     .reason_has = "verify callback",
+     .min_cb_calls = 1},
 
     /* IP literals */
-    {.name = "ipv4-literal-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
+    {.name = "ipv4-literal-rogue",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
      .policy = {.entries = {{.host = "127.0.0.1", .pins = {"CA1_INT", "BACKUP"}}}},
-     .hosts = HOST_IP, .ip = "127.0.0.1", .verdict = CERTPIN_REJECTED_NO_MATCH},
-    {.name = "ipv6-literal", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .policy = {.entries = {{.host = "::1", .pins = {"CA1_INT", "BACKUP"}}}}, .family = AF_INET6,
-     .hosts = HOST_IP, .ip = "::1", .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
+     .hosts = HOST_IP,
+     .ip = "127.0.0.1",
+     .verdict = CERTPIN_REJECTED_NO_MATCH},
+    {.name = "ipv6-literal",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .policy = {.entries = {{.host = "::1", .pins = {"CA1_INT", "BACKUP"}}}},
+     .family = AF_INET6,
+     .hosts = HOST_IP,
+     .ip = "::1",
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
 
     /* a per-connection context on an SSL_CTX that was only prepared */
-    {.name = "per-connection-legit", .serve = ID_LEGIT, .trust = "trust-ca1.pem",
-     .prepare_only = 1, .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}), .accepted = 1,
+    {.name = "per-connection-legit",
+     .serve = ID_LEGIT,
+     .trust = "trust-ca1.pem",
+     .prepare_only = 1,
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+     .accepted = 1,
      .verdict = CERTPIN_ACCEPTED_PINNED},
-    {.name = "per-connection-rogue", .serve = ID_ROGUE, .trust = "trust-both.pem",
-     .prepare_only = 1, .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
+    {.name = "per-connection-rogue",
+     .serve = ID_ROGUE,
+     .trust = "trust-both.pem",
+     .prepare_only = 1,
+     .policy = API_PINNED(.pins = {"CA1_INT", "BACKUP"}),
      .verdict = CERTPIN_REJECTED_NO_MATCH},
 };
 
@@ -278,18 +342,21 @@ static void run_row(void **state)
             check(out.verify_result == X509_V_ERR_APPLICATION_VERIFICATION, rw,
                   "SSL_get_verify_result should say application verification failure", &out);
         }
-        reported = sc->verdict != CERTPIN_ACCEPTED_PINNED &&
-                   sc->verdict != CERTPIN_ACCEPTED_NOT_PINNED;
-        check(rep.calls == (reported ? 1 : 0), rw, "the report callback ran the wrong number of "
-                                                   "times", &out);
+        reported =
+            sc->verdict != CERTPIN_ACCEPTED_PINNED && sc->verdict != CERTPIN_ACCEPTED_NOT_PINNED;
+        check(rep.calls == (reported ? 1 : 0), rw,
+              "the report callback ran the wrong number of "
+              "times",
+              &out);
         if (reported && rep.calls == 1) {
             check(rep.verdict == out.verdict, rw, "the report carries another verdict", &out);
             check(rep.port == o.port, rw, "the report carries the wrong port", &out);
             /* Verdicts that an entry decided name it: the policy's first, or decided_by. */
-            if (sc->verdict == CERTPIN_REJECTED_NO_MATCH || sc->verdict == CERTPIN_REJECTED_DENIED
-                || sc->verdict == CERTPIN_ACCEPTED_EXPIRED ||
+            if (sc->verdict == CERTPIN_REJECTED_NO_MATCH ||
+                sc->verdict == CERTPIN_REJECTED_DENIED || sc->verdict == CERTPIN_ACCEPTED_EXPIRED ||
                 sc->verdict == CERTPIN_ACCEPTED_REPORT_ONLY) {
-                const char *want = certpin_entry_pattern(certpin_policy_entry(policy, sc->decided_by));
+                const char *want =
+                    certpin_entry_pattern(certpin_policy_entry(policy, sc->decided_by));
                 check(strcmp(rep.entry, want) == 0, rw, "the report carries the wrong entry", &out);
             }
         }

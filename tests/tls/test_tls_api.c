@@ -32,7 +32,7 @@ static X509 *load_cert(const char *file)
 /* A macro, so that tables can use it in constant initialisers. */
 #define API_INT                                                                                    \
     {                                                                                              \
-        .entries = {{.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}}}                    \
+        .entries = { {.host = "api.example.com", .pins = {"CA1_INT", "BACKUP"}} }                  \
     }
 
 static const policy_spec api_int = API_INT;
@@ -272,7 +272,7 @@ typedef struct store_case {
     const char *leaf;
     const char *untrusted[4];
     const char *trust[2];
-    const char *host;     /* NULL: none */
+    const char *host; /* NULL: none */
     const char *ip;
     policy_spec policy;
     certpin_status status;
@@ -282,28 +282,49 @@ typedef struct store_case {
 } store_case;
 
 static const store_case store_cases[] = {
-    {.name = "legit", .leaf = "leaf.pem", .untrusted = {"ca1-int.pem"}, .trust = {"ca1-root.pem"},
-     .host = "api.example.com", .policy = API_INT, .verdict = CERTPIN_ACCEPTED_PINNED,
+    {.name = "legit",
+     .leaf = "leaf.pem",
+     .untrusted = {"ca1-int.pem"},
+     .trust = {"ca1-root.pem"},
+     .host = "api.example.com",
+     .policy = API_INT,
+     .verdict = CERTPIN_ACCEPTED_PINNED,
      .chain = {"LEAF", "CA1_INT", "CA1_ROOT"}},
-    {.name = "padded (CVE-2016-2402)", .leaf = "rogue.pem",
+    {.name = "padded (CVE-2016-2402)",
+     .leaf = "rogue.pem",
      .untrusted = {"ca2-int.pem", "ca1-int.pem", "ca1-root.pem"},
-     .trust = {"ca1-root.pem", "ca2-root.pem"}, .host = "api.example.com",
+     .trust = {"ca1-root.pem", "ca2-root.pem"},
+     .host = "api.example.com",
      .policy = {.entries = {{.host = "api.example.com", .pins = {"CA1_INT", "CA1_ROOT"}}}},
-     .verdict = CERTPIN_REJECTED_NO_MATCH, .chain = {"ROGUE", "CA2_INT", "CA2_ROOT"},
+     .verdict = CERTPIN_REJECTED_NO_MATCH,
+     .chain = {"ROGUE", "CA2_INT", "CA2_ROOT"},
      .served_len = 4},
-    {.name = "leaf also in the untrusted list", .leaf = "rogue.pem",
-     .untrusted = {"rogue.pem", "ca2-int.pem"}, .trust = {"ca1-root.pem", "ca2-root.pem"},
-     .host = "api.example.com", .policy = API_INT, .verdict = CERTPIN_REJECTED_NO_MATCH,
+    {.name = "leaf also in the untrusted list",
+     .leaf = "rogue.pem",
+     .untrusted = {"rogue.pem", "ca2-int.pem"},
+     .trust = {"ca1-root.pem", "ca2-root.pem"},
+     .host = "api.example.com",
+     .policy = API_INT,
+     .verdict = CERTPIN_REJECTED_NO_MATCH,
      .served_len = 2},
-    {.name = "untrusted", .leaf = "ca3-leaf.pem", .trust = {"ca1-root.pem"},
+    {.name = "untrusted",
+     .leaf = "ca3-leaf.pem",
+     .trust = {"ca1-root.pem"},
      .host = "api.example.com",
      .policy = {.entries = {{.host = "api.example.com", .pins = {"CA3_LEAF", "BACKUP"}}}},
      .verdict = CERTPIN_REJECTED_UNVERIFIED},
-    {.name = "no host", .leaf = "leaf.pem", .untrusted = {"ca1-int.pem"},
-     .trust = {"ca1-root.pem"}, .policy = API_INT, .status = CERTPIN_E_ARG,
+    {.name = "no host",
+     .leaf = "leaf.pem",
+     .untrusted = {"ca1-int.pem"},
+     .trust = {"ca1-root.pem"},
+     .policy = API_INT,
+     .status = CERTPIN_E_ARG,
      .verdict = CERTPIN_REJECTED_ERROR},
-    {.name = "ip literal", .leaf = "leaf.pem", .untrusted = {"ca1-int.pem"},
-     .trust = {"ca1-root.pem"}, .ip = "127.0.0.1",
+    {.name = "ip literal",
+     .leaf = "leaf.pem",
+     .untrusted = {"ca1-int.pem"},
+     .trust = {"ca1-root.pem"},
+     .ip = "127.0.0.1",
      .policy = {.entries = {{.host = "127.0.0.1", .pins = {"CA1_INT", "BACKUP"}}}},
      .verdict = CERTPIN_ACCEPTED_PINNED},
 };

@@ -26,47 +26,81 @@ typedef enum source {
 typedef struct resume_case {
     const char *name;
     source src;
-    int switch_to_b;     /* the context's policy is B when the session is offered */
-    identity offer_to;   /* what the (shared) server serves when the session is offered */
-    int other_server;    /* offer to a server that has never seen the session */
-    const char *host;    /* the offering connection's host; NULL: api.example.com */
+    int switch_to_b;   /* the context's policy is B when the session is offered */
+    identity offer_to; /* what the (shared) server serves when the session is offered */
+    int other_server;  /* offer to a server that has never seen the session */
+    const char *host;  /* the offering connection's host; NULL: api.example.com */
 
     /* expectations */
     int control_resumes; /* first: plain OpenSSL resumes the session and its request arrives */
     int refused;         /* refused at the ClientHello: nothing sent, verdict error */
     int accepted;
-    int resumed;         /* accepted by resumption: verdict carried, CERTPIN_WARN_RESUMED */
+    int resumed; /* accepted by resumption: verdict carried, CERTPIN_WARN_RESUMED */
     certpin_verdict verdict;
-    int retry_full;      /* offering the refused session again makes a full handshake, accepted */
-    int swap_in_clock;   /* the first check's clock swaps the context to policy B mid-check */
+    int retry_full;    /* offering the refused session again makes a full handshake, accepted */
+    int swap_in_clock; /* the first check's clock swaps the context to policy B mid-check */
 } resume_case;
 
 static const resume_case cases[] = {
     /* (a) a session from before a policy change */
-    {.name = "before-policy-change", .src = SRC_PINNED_API, .switch_to_b = 1,
-     .offer_to = ID_ROGUE, .control_resumes = 1, .refused = 1, .verdict = CERTPIN_REJECTED_ERROR},
+    {.name = "before-policy-change",
+     .src = SRC_PINNED_API,
+     .switch_to_b = 1,
+     .offer_to = ID_ROGUE,
+     .control_resumes = 1,
+     .refused = 1,
+     .verdict = CERTPIN_REJECTED_ERROR},
     /* (b) a session from an unpinned SSL_CTX with the same trust */
-    {.name = "from-unpinned-ctx", .src = SRC_PLAIN_ROGUE, .offer_to = ID_ROGUE,
-     .control_resumes = 1, .refused = 1, .verdict = CERTPIN_REJECTED_ERROR},
+    {.name = "from-unpinned-ctx",
+     .src = SRC_PLAIN_ROGUE,
+     .offer_to = ID_ROGUE,
+     .control_resumes = 1,
+     .refused = 1,
+     .verdict = CERTPIN_REJECTED_ERROR},
     /* (c) a session for another host */
-    {.name = "for-another-host", .src = SRC_PINNED_WWW, .offer_to = ID_ROGUE,
-     .control_resumes = 1, .refused = 1, .verdict = CERTPIN_REJECTED_ERROR},
+    {.name = "for-another-host",
+     .src = SRC_PINNED_WWW,
+     .offer_to = ID_ROGUE,
+     .control_resumes = 1,
+     .refused = 1,
+     .verdict = CERTPIN_REJECTED_ERROR},
     /* the positive twin: same policy, same host */
-    {.name = "same-policy-same-host", .src = SRC_PINNED_API, .offer_to = ID_LEGIT, .accepted = 1,
-     .resumed = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "same-policy-same-host",
+     .src = SRC_PINNED_API,
+     .offer_to = ID_LEGIT,
+     .accepted = 1,
+     .resumed = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
     /* a valid tag, but the server declines: the full handshake's check decides */
-    {.name = "declined-then-rogue", .src = SRC_PINNED_API, .other_server = 1,
-     .offer_to = ID_ROGUE, .verdict = CERTPIN_REJECTED_NO_MATCH},
-    {.name = "declined-then-legit", .src = SRC_PINNED_API, .other_server = 1,
-     .offer_to = ID_LEGIT, .accepted = 1, .verdict = CERTPIN_ACCEPTED_PINNED},
+    {.name = "declined-then-rogue",
+     .src = SRC_PINNED_API,
+     .other_server = 1,
+     .offer_to = ID_ROGUE,
+     .verdict = CERTPIN_REJECTED_NO_MATCH},
+    {.name = "declined-then-legit",
+     .src = SRC_PINNED_API,
+     .other_server = 1,
+     .offer_to = ID_LEGIT,
+     .accepted = 1,
+     .verdict = CERTPIN_ACCEPTED_PINNED},
     /* a policy change refuses even a legit session; the application then connects again */
-    {.name = "policy-change-legit-then-retry", .src = SRC_PINNED_API, .switch_to_b = 1,
-     .offer_to = ID_LEGIT, .control_resumes = 1, .refused = 1, .verdict = CERTPIN_REJECTED_ERROR,
+    {.name = "policy-change-legit-then-retry",
+     .src = SRC_PINNED_API,
+     .switch_to_b = 1,
+     .offer_to = ID_LEGIT,
+     .control_resumes = 1,
+     .refused = 1,
+     .verdict = CERTPIN_REJECTED_ERROR,
      .retry_full = 1},
     /* the policy is swapped to B while the first check runs (from its clock): the verdict was
      * made under A, so the session is A's and B must refuse it */
-    {.name = "swap-during-first-check", .src = SRC_PINNED_API, .swap_in_clock = 1,
-     .offer_to = ID_ROGUE, .control_resumes = 1, .refused = 1, .verdict = CERTPIN_REJECTED_ERROR},
+    {.name = "swap-during-first-check",
+     .src = SRC_PINNED_API,
+     .swap_in_clock = 1,
+     .offer_to = ID_ROGUE,
+     .control_resumes = 1,
+     .refused = 1,
+     .verdict = CERTPIN_REJECTED_ERROR},
 };
 
 #define CASES (sizeof(cases) / sizeof(cases[0]))
@@ -116,9 +150,7 @@ static SSL_SESSION *obtain(const run *r, tls_server *srv, certpin_ctx *pin_a)
         o.pin = pin_a;
         server_set_identity(srv, ID_LEGIT);
         break;
-    case SRC_PLAIN_ROGUE:
-        server_set_identity(srv, ID_ROGUE);
-        break;
+    case SRC_PLAIN_ROGUE: server_set_identity(srv, ID_ROGUE); break;
     case SRC_PINNED_API:
     default:
         o.pin = pin_a;
@@ -226,8 +258,8 @@ static void run_case(void **state)
     check(out.verdict == c->verdict, r, "wrong verdict", &out);
     if (c->accepted) {
         check(out.connected && out.replied, r, "the connection should succeed", &out);
-        check(server_conns_with_data(target) == data + 1, r,
-              "the request should reach the server", &out);
+        check(server_conns_with_data(target) == data + 1, r, "the request should reach the server",
+              &out);
         check(out.reused == c->resumed, r, "resumed or not, as expected", &out);
         check(((out.warnings & CERTPIN_WARN_RESUMED) != 0) == c->resumed, r,
               "CERTPIN_WARN_RESUMED should say whether the verdict came from a session", &out);
@@ -236,8 +268,8 @@ static void run_case(void **state)
         check(strcmp(out.host, "api.example.com") == 0, r, "the result's host", &out);
     } else {
         check(!out.connected, r, "the handshake should fail", &out);
-        check(server_conns_with_data(target) == data, r,
-              "an application byte reached the server", &out);
+        check(server_conns_with_data(target) == data, r, "an application byte reached the server",
+              &out);
     }
     if (c->refused) {
         check(strstr(out.reason, "not resumed") != NULL, r,

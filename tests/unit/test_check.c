@@ -32,7 +32,8 @@ static const char main_json[] =
     /* 3 */ " {\"host\": \"ro.example.com\", \"mode\": \"report-only\","
     "  \"pins\": [\"@leaf\", \"@backup\"], \"deny\": [\"@deny2\"]},\n"
     /* 4 */ " {\"host\": \"off.example.com\", \"mode\": \"off\", \"deny\": [\"@deny2\"]},\n"
-    /* 5 */ " {\"host\": \"exp.example.com\", \"expires\": \"2030-01-01\", \"on_expiry\": \"unpin\","
+    /* 5 */ " {\"host\": \"exp.example.com\", \"expires\": \"2030-01-01\", \"on_expiry\": "
+    "\"unpin\","
     "  \"pins\": [\"@leaf\", \"@backup\"], \"deny\": [\"@deny2\"]},\n"
     /* 6 */ " {\"host\": \"expenf.example.com\", \"expires\": \"2030-01-01\","
     "  \"on_expiry\": \"enforce\", \"pins\": [\"@leaf\", \"@backup\"]},\n"
@@ -62,7 +63,8 @@ static certpin_policy *load_main(void)
     return p;
 }
 
-/* unpinned: deny, from the builder: one pinned entry and a `mode: off` carve-out with a deny pin. */
+/* unpinned: deny, from the builder: one pinned entry and a `mode: off` carve-out with a deny pin.
+ */
 static certpin_policy *build_deny(void)
 {
     certpin_builder *b = certpin_builder_new();
@@ -125,10 +127,10 @@ static int teardown(void **state)
 
 enum chain_shape {
     CHAIN_AS_WRITTEN = 0,
-    CHAIN_NULL,       /* chain pointer NULL, length 0 */
-    CHAIN_EMPTY,      /* a chain pointer, length 0 */
-    CHAIN_NULL_SPKI,  /* the first certificate has no SPKI pointer */
-    CHAIN_ZERO_SPKI   /* the first certificate has an SPKI of length 0 */
+    CHAIN_NULL,      /* chain pointer NULL, length 0 */
+    CHAIN_EMPTY,     /* a chain pointer, length 0 */
+    CHAIN_NULL_SPKI, /* the first certificate has no SPKI pointer */
+    CHAIN_ZERO_SPKI  /* the first certificate has an SPKI of length 0 */
 };
 
 typedef struct check_case {
@@ -155,14 +157,14 @@ static const check_case cases[] = {
      CERTPIN_OK, CERTPIN_ACCEPTED_PINNED, 0, 0, "api.example.com"},
     {"denied key at the leaf", P_MAIN, "api.example.com", "deny int root", 0, T0, CERTPIN_OK,
      CERTPIN_REJECTED_DENIED, 0, 0, "**.example.com"},
-    {"denied key at the anchor, the anchor is pinned", P_MAIN, "z.example.com", "leaf root deny",
-     0, T0, CERTPIN_OK, CERTPIN_REJECTED_DENIED, 2, 0, "**.example.com"},
+    {"denied key at the anchor, the anchor is pinned", P_MAIN, "z.example.com", "leaf root deny", 0,
+     T0, CERTPIN_OK, CERTPIN_REJECTED_DENIED, 2, 0, "**.example.com"},
     {"twin: pinned anchor, nothing denied", P_MAIN, "z.example.com", "leaf int root", 0, T0,
      CERTPIN_OK, CERTPIN_ACCEPTED_PINNED, 2, 0, "**.example.com"},
     {"deny in report-only", P_MAIN, "ro.example.com", "other deny2", 0, T0, CERTPIN_OK,
      CERTPIN_REJECTED_DENIED, 1, 0, "ro.example.com"},
-    {"deny in report-only, a pin matches", P_MAIN, "ro.example.com", "leaf deny2", 0, T0, CERTPIN_OK,
-     CERTPIN_REJECTED_DENIED, 1, 0, "ro.example.com"},
+    {"deny in report-only, a pin matches", P_MAIN, "ro.example.com", "leaf deny2", 0, T0,
+     CERTPIN_OK, CERTPIN_REJECTED_DENIED, 1, 0, "ro.example.com"},
     {"deny of the parent in report-only", P_MAIN, "ro.example.com", "other int deny", 0, T0,
      CERTPIN_OK, CERTPIN_REJECTED_DENIED, 2, 0, "**.example.com"},
     {"twin: report-only without a denied key", P_MAIN, "ro.example.com", "other int", 0, T0,
@@ -197,8 +199,8 @@ static const check_case cases[] = {
      CERTPIN_ACCEPTED_PINNED, 0, 0, "api.example.com"},
     {"twin: unpinned deny, a key that is not pinned", P_DENY, "api.example.com", "other", 0, T0,
      CERTPIN_OK, CERTPIN_REJECTED_NO_MATCH, -1, 0, "api.example.com"},
-    {"unpinned allow accepts a host no entry covers", P_MAIN, "other.org", "leaf", 0, T0, CERTPIN_OK,
-     CERTPIN_ACCEPTED_NOT_PINNED, -1, 0, NULL},
+    {"unpinned allow accepts a host no entry covers", P_MAIN, "other.org", "leaf", 0, T0,
+     CERTPIN_OK, CERTPIN_ACCEPTED_NOT_PINNED, -1, 0, NULL},
 
     /* 3. mode off */
     {"mode off accepts any chain", P_MAIN, "off.example.com", "leaf int root", 0, T0, CERTPIN_OK,
@@ -248,8 +250,8 @@ static const check_case cases[] = {
      T0, CERTPIN_OK, CERTPIN_REJECTED_NO_MATCH, -1, 0, "int.example.com"},
     {"every pin on the chain: no backup", P_MAIN, "nobackup.example.com", "leaf int root", 0, T0,
      CERTPIN_OK, CERTPIN_ACCEPTED_PINNED, 0, CERTPIN_WARN_NO_BACKUP, "nobackup.example.com"},
-    {"twin: one pin off the chain is a backup", P_MAIN, "nobackup.example.com", "leaf other root", 0,
-     T0, CERTPIN_OK, CERTPIN_ACCEPTED_PINNED, 0, 0, "nobackup.example.com"},
+    {"twin: one pin off the chain is a backup", P_MAIN, "nobackup.example.com", "leaf other root",
+     0, T0, CERTPIN_OK, CERTPIN_ACCEPTED_PINNED, 0, 0, "nobackup.example.com"},
     {"a single pin on the chain: no backup", P_MAIN, "single.example.com", "x leaf", 0, T0,
      CERTPIN_OK, CERTPIN_ACCEPTED_PINNED, 1, CERTPIN_WARN_NO_BACKUP, "single.example.com"},
     {"twin: the single pin not on the chain", P_MAIN, "single.example.com", "x other", 0, T0,
@@ -272,8 +274,8 @@ static const check_case cases[] = {
      CERTPIN_REJECTED_NO_MATCH, -1, 0, "api.example.com"},
 
     /* errors: never accepted */
-    {"no policy", P_NONE, "api.example.com", "leaf", 0, T0, CERTPIN_E_ARG, CERTPIN_REJECTED_ERROR, -1,
-     0, NULL},
+    {"no policy", P_NONE, "api.example.com", "leaf", 0, T0, CERTPIN_E_ARG, CERTPIN_REJECTED_ERROR,
+     -1, 0, NULL},
     {"no host", P_MAIN, NULL, "leaf", 0, T0, CERTPIN_E_ARG, CERTPIN_REJECTED_ERROR, -1, 0, NULL},
     {"empty host", P_MAIN, "", "leaf", 0, T0, CERTPIN_E_ARG, CERTPIN_REJECTED_ERROR, -1, 0, NULL},
     {"no chain", P_MAIN, "api.example.com", "", CHAIN_NULL, T0, CERTPIN_E_ARG,
@@ -315,17 +317,10 @@ static certpin_status run_case(const check_case *c, test_chain *ch, certpin_resu
         certs = NULL;
         len = 0;
         break;
-    case CHAIN_EMPTY:
-        len = 0;
-        break;
-    case CHAIN_NULL_SPKI:
-        ch->certs[0].spki = NULL;
-        break;
-    case CHAIN_ZERO_SPKI:
-        ch->certs[0].spki_len = 0;
-        break;
-    default:
-        break;
+    case CHAIN_EMPTY: len = 0; break;
+    case CHAIN_NULL_SPKI: ch->certs[0].spki = NULL; break;
+    case CHAIN_ZERO_SPKI: ch->certs[0].spki_len = 0; break;
+    default: break;
     }
     return certpin_check(policies[c->policy], c->host, 8443, certs, len, c->now, r);
 }
@@ -484,15 +479,18 @@ static void test_explain_no_match(void **state)
     text = certpin_result_explain(r);
     must_contain("no-match", text, "pin check failed for api.example.com");
     must_contain("no-match", text, "verified chain:");
-    must_contain("no-match", text, "policy entry api.example.com (main.json, domains[0]) "
-                                   "expects one of:");
+    must_contain("no-match", text,
+                 "policy entry api.example.com (main.json, domains[0]) "
+                 "expects one of:");
     for (i = 0; i < 3; i++) {
         pin_of(keys[i], pin);
         must_contain("no-match", text, pin);
         line_with(text, pin, line, sizeof(line));
         must_contain("no-match: chain line", line, ch.subject[i]);
         must_contain("no-match: chain line", line,
-                     i == 0 ? "(leaf)" : i == 2 ? "(trust anchor)" : "CN=int");
+                     i == 0   ? "(leaf)"
+                     : i == 2 ? "(trust anchor)"
+                              : "CN=int");
         must_not_contain("no-match: chain line", line, i == 1 ? "(" : "<-");
     }
     /* the expected pins, listed after the entry line */
@@ -520,8 +518,9 @@ static void test_explain_denied(void **state)
     (void)state;
 
     make_chain(&ch, "leaf deny root");
-    assert_int_equal(certpin_check(policies[P_MAIN], "api.example.com", 443, ch.certs, ch.len, T0, r),
-                     CERTPIN_OK);
+    assert_int_equal(
+        certpin_check(policies[P_MAIN], "api.example.com", 443, ch.certs, ch.len, T0, r),
+        CERTPIN_OK);
     assert_int_equal(certpin_result_verdict(r), CERTPIN_REJECTED_DENIED);
     text = certpin_result_explain(r);
     must_contain("denied", text, "denied key is on the verified chain for api.example.com");
@@ -539,8 +538,9 @@ static void test_explain_denied(void **state)
 
     /* twin: the accepted chain names the pinned key, not a denied one */
     make_chain(&ch, "other leaf root");
-    assert_int_equal(certpin_check(policies[P_MAIN], "api.example.com", 443, ch.certs, ch.len, T0, r),
-                     CERTPIN_OK);
+    assert_int_equal(
+        certpin_check(policies[P_MAIN], "api.example.com", 443, ch.certs, ch.len, T0, r),
+        CERTPIN_OK);
     assert_int_equal(certpin_result_verdict(r), CERTPIN_ACCEPTED_PINNED);
     text = certpin_result_explain(r);
     must_not_contain("pinned", text, "denied");
@@ -563,30 +563,87 @@ typedef struct explain_case {
 } explain_case;
 
 static const explain_case explains[] = {
-    {"chain of one", P_MAIN, "api.example.com", "other", T0, CERTPIN_REJECTED_NO_MATCH,
-     {"(leaf, trust anchor)", "pin check failed", NULL}, "(trust anchor)\n"},
-    {"builder source", P_DENY, "api.example.com", "other x", T0, CERTPIN_REJECTED_NO_MATCH,
+    {"chain of one",
+     P_MAIN,
+     "api.example.com",
+     "other",
+     T0,
+     CERTPIN_REJECTED_NO_MATCH,
+     {"(leaf, trust anchor)", "pin check failed", NULL},
+     "(trust anchor)\n"},
+    {"builder source",
+     P_DENY,
+     "api.example.com",
+     "other x",
+     T0,
+     CERTPIN_REJECTED_NO_MATCH,
      {"policy entry api.example.com (<builder>, domains[0]) expects one of:", "(leaf)",
       "(trust anchor)"},
      "report-only"},
-    {"report-only", P_MAIN, "ro.example.com", "other", T0, CERTPIN_ACCEPTED_REPORT_ONLY,
+    {"report-only",
+     P_MAIN,
+     "ro.example.com",
+     "other",
+     T0,
+     CERTPIN_ACCEPTED_REPORT_ONLY,
      {"pin check failed for ro.example.com (report-only",
       "policy entry ro.example.com (main.json, domains[3]) expects one of:", NULL},
      "denied"},
-    {"expired", P_MAIN, "exp.example.com", "other", EXP, CERTPIN_ACCEPTED_EXPIRED,
+    {"expired",
+     P_MAIN,
+     "exp.example.com",
+     "other",
+     EXP,
+     CERTPIN_ACCEPTED_EXPIRED,
      {"expired at 2030-01-02T00:00:00Z", "exp.example.com (main.json, domains[5])", "unpin"},
      "failed"},
-    {"expired, enforced", P_MAIN, "expenf.example.com", "other", EXP, CERTPIN_REJECTED_NO_MATCH,
-     {"pin check failed for expenf.example.com", "keeps it enforced", NULL}, "backup"},
-    {"no backup", P_MAIN, "nobackup.example.com", "leaf int", T0, CERTPIN_ACCEPTED_PINNED,
-     {"none is a backup", "matches a pin of entry nobackup.example.com", NULL}, "expired"},
-    {"mode off", P_MAIN, "off.example.com", "other", T0, CERTPIN_ACCEPTED_NOT_PINNED,
-     {"not pinned", "mode \"off\"", NULL}, "failed"},
-    {"unpinned allow", P_MAIN, "other.org", "other", T0, CERTPIN_ACCEPTED_NOT_PINNED,
-     {"no entry of the policy (main.json) covers it", NULL, NULL}, "mode"},
-    {"unpinned deny", P_DENY, "other.org", "other", T0, CERTPIN_REJECTED_UNPINNED_HOST,
-     {"no entry of the policy (<builder>) covers other.org", "\"deny\"", "CN=other"}, "accepted"},
-    {"error", P_MAIN, "127.1", "leaf", T0, CERTPIN_REJECTED_ERROR, {"cannot check", "127.1", NULL},
+    {"expired, enforced",
+     P_MAIN,
+     "expenf.example.com",
+     "other",
+     EXP,
+     CERTPIN_REJECTED_NO_MATCH,
+     {"pin check failed for expenf.example.com", "keeps it enforced", NULL},
+     "backup"},
+    {"no backup",
+     P_MAIN,
+     "nobackup.example.com",
+     "leaf int",
+     T0,
+     CERTPIN_ACCEPTED_PINNED,
+     {"none is a backup", "matches a pin of entry nobackup.example.com", NULL},
+     "expired"},
+    {"mode off",
+     P_MAIN,
+     "off.example.com",
+     "other",
+     T0,
+     CERTPIN_ACCEPTED_NOT_PINNED,
+     {"not pinned", "mode \"off\"", NULL},
+     "failed"},
+    {"unpinned allow",
+     P_MAIN,
+     "other.org",
+     "other",
+     T0,
+     CERTPIN_ACCEPTED_NOT_PINNED,
+     {"no entry of the policy (main.json) covers it", NULL, NULL},
+     "mode"},
+    {"unpinned deny",
+     P_DENY,
+     "other.org",
+     "other",
+     T0,
+     CERTPIN_REJECTED_UNPINNED_HOST,
+     {"no entry of the policy (<builder>) covers other.org", "\"deny\"", "CN=other"},
+     "accepted"},
+    {"error",
+     P_MAIN,
+     "127.1",
+     "leaf",
+     T0,
+     CERTPIN_REJECTED_ERROR,
+     {"cannot check", "127.1", NULL},
      "accepted"},
 };
 
@@ -662,14 +719,16 @@ static void test_result_reuse(void **state)
     assert_int_equal(certpin_result_warnings(r), CERTPIN_WARN_EXPIRED_ENFORCED);
     must_contain("third", certpin_result_explain(r), "keeps it enforced");
     make_chain(&ch, "leaf other");
-    assert_int_equal(certpin_check(policies[P_MAIN], "api.example.com", 4, ch.certs, ch.len, EXP, r),
-                     CERTPIN_OK);
+    assert_int_equal(
+        certpin_check(policies[P_MAIN], "api.example.com", 4, ch.certs, ch.len, EXP, r),
+        CERTPIN_OK);
     assert_int_equal(certpin_result_verdict(r), CERTPIN_ACCEPTED_PINNED);
     assert_int_equal(certpin_result_warnings(r), 0);
     must_not_contain("fourth", certpin_result_explain(r), "enforced");
 
     /* 4: then an error under another policy: no entry, no depth, no chain, no host */
-    assert_int_equal(certpin_check(policies[P_DENY], NULL, 5, ch.certs, ch.len, T0, r), CERTPIN_E_ARG);
+    assert_int_equal(certpin_check(policies[P_DENY], NULL, 5, ch.certs, ch.len, T0, r),
+                     CERTPIN_E_ARG);
     assert_int_equal(certpin_result_verdict(r), CERTPIN_REJECTED_ERROR);
     assert_null(certpin_result_entry(r));
     assert_int_equal(certpin_result_depth(r), -1);
@@ -721,14 +780,10 @@ static void test_result_holds_policy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decision_table),
-        cmocka_unit_test(test_null_result),
-        cmocka_unit_test(test_verdicts),
-        cmocka_unit_test(test_explain_no_match),
-        cmocka_unit_test(test_explain_denied),
-        cmocka_unit_test(test_explain_table),
-        cmocka_unit_test(test_result_reuse),
-        cmocka_unit_test(test_result_holds_policy),
+        cmocka_unit_test(test_decision_table), cmocka_unit_test(test_null_result),
+        cmocka_unit_test(test_verdicts),       cmocka_unit_test(test_explain_no_match),
+        cmocka_unit_test(test_explain_denied), cmocka_unit_test(test_explain_table),
+        cmocka_unit_test(test_result_reuse),   cmocka_unit_test(test_result_holds_policy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -44,7 +44,8 @@ static const char main_json[] =
     "{\"certpin\": 1, \"unpinned\": \"allow\", \"domains\": [\n"
     " {\"host\": \"api.example.com\", \"pins\": [\"@leaf\", \"@backup\"]},\n"
     " {\"host\": \"**.example.com\", \"pins\": [\"@root\", \"@backup\"], \"deny\": [\"@deny\"]},\n"
-    " {\"host\": \"ro.example.com\", \"mode\": \"report-only\", \"pins\": [\"@leaf\", \"@backup\"]},\n"
+    " {\"host\": \"ro.example.com\", \"mode\": \"report-only\", \"pins\": [\"@leaf\", "
+    "\"@backup\"]},\n"
     " {\"host\": \"off.example.com\", \"mode\": \"off\"},\n"
     " {\"host\": \"exp.example.com\", \"expires\": \"2030-01-01\","
     "  \"pins\": [\"@leaf\", \"@backup\"]},\n"
@@ -65,10 +66,7 @@ static const char b_json[] =
     "{\"certpin\": 1, \"domains\": [\n"
     " {\"host\": \"api.example.com\", \"pins\": [\"@yleaf\", \"@ybackup\"]}]}\n";
 
-static int64_t fixed_clock(void *arg)
-{
-    return *(const int64_t *)arg;
-}
+static int64_t fixed_clock(void *arg) { return *(const int64_t *)arg; }
 
 static certpin_conn conn_for(const char *host, int port, const test_chain *verified,
                              const test_chain *served)
@@ -91,7 +89,7 @@ static certpin_conn conn_for(const char *host, int port, const test_chain *verif
 typedef struct clock_case {
     const char *name;
     const char *host;
-    int injected;      /* 0: the system clock */
+    int injected; /* 0: the system clock */
     int64_t now;
     const char *chain;
     certpin_verdict verdict;
@@ -214,8 +212,8 @@ static const report_case reports[] = {
      CERTPIN_ACCEPTED_NOT_PINNED, 0, NULL, NULL},
     {"report-only: reported", USE_MAIN, "RO.example.com.", "other int root", T0,
      CERTPIN_ACCEPTED_REPORT_ONLY, 1, "ro.example.com", "ro.example.com"},
-    {"expired: reported", USE_MAIN, "exp.example.com", "other int", EXP,
-     CERTPIN_ACCEPTED_EXPIRED, 1, "exp.example.com", "exp.example.com"},
+    {"expired: reported", USE_MAIN, "exp.example.com", "other int", EXP, CERTPIN_ACCEPTED_EXPIRED,
+     1, "exp.example.com", "exp.example.com"},
     {"no match: reported", USE_MAIN, "API.EXAMPLE.COM", "other int root", T0,
      CERTPIN_REJECTED_NO_MATCH, 1, "api.example.com", "api.example.com"},
     {"denied: reported", USE_MAIN, "api.example.com", "leaf deny root", T0, CERTPIN_REJECTED_DENIED,
@@ -612,8 +610,7 @@ static void *conc_worker(void *arg)
     for (i = 0; i < CHECKS_PER_THREAD; i++) {
         const conc_case *c = &conc[(size_t)i % N_CONC];
         const test_chain *ch = &s->chains[(size_t)i % N_CONC];
-        certpin_status st =
-            certpin_check(s->policy, c->host, 443, ch->certs, ch->len, T0, r);
+        certpin_status st = certpin_check(s->policy, c->host, 443, ch->certs, ch->len, T0, r);
         if (st != CERTPIN_OK || certpin_result_verdict(r) != c->verdict ||
             certpin_result_depth(r) != c->depth) {
             atomic_fetch_add(&s->wrong, 1);

@@ -24,10 +24,7 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *status_name(certpin_status st)
-{
-    return certpin_status_str(st);
-}
+static const char *status_name(certpin_status st) { return certpin_status_str(st); }
 
 static const char *kind_name(cp_host_kind k)
 {
@@ -60,10 +57,22 @@ typedef struct canon_case {
     cp_host_kind kind;
 } canon_case;
 
-#define OK_NAME(in, out) {in, CERTPIN_OK, out, CP_HOST_NAME}
-#define OK_V4(in, out) {in, CERTPIN_OK, out, CP_HOST_IPV4}
-#define OK_V6(in, out) {in, CERTPIN_OK, out, CP_HOST_IPV6}
-#define BAD(in, text) {in, CERTPIN_E_HOST, text, CP_HOST_NAME}
+#define OK_NAME(in, out)                                                                           \
+    {                                                                                              \
+        in, CERTPIN_OK, out, CP_HOST_NAME                                                          \
+    }
+#define OK_V4(in, out)                                                                             \
+    {                                                                                              \
+        in, CERTPIN_OK, out, CP_HOST_IPV4                                                          \
+    }
+#define OK_V6(in, out)                                                                             \
+    {                                                                                              \
+        in, CERTPIN_OK, out, CP_HOST_IPV6                                                          \
+    }
+#define BAD(in, text)                                                                              \
+    {                                                                                              \
+        in, CERTPIN_E_HOST, text, CP_HOST_NAME                                                     \
+    }
 
 #define NUMERIC "is a numeric address in a non-standard spelling"
 #define NOT_LDH "has a character that is not a letter, digit or hyphen"
@@ -145,15 +154,15 @@ static const canon_case canon_cases[] = {
     OK_NAME("BÜCHER.Example.", "xn--bcher-kva.example"),
     OK_NAME("faß.de", "xn--fa-hia.de"),
     OK_NAME("FASS.de", "fass.de"),
-    OK_NAME("example\uff0ecom", "example.com"),          /* U+FF0E fullwidth full stop */
-    OK_NAME("example\u3002com", "example.com"),          /* U+3002 ideographic full stop */
-    OK_NAME("example\uff61com", "example.com"),          /* U+FF61 halfwidth ideographic stop */
+    OK_NAME("example\uff0ecom", "example.com"), /* U+FF0E fullwidth full stop */
+    OK_NAME("example\u3002com", "example.com"), /* U+3002 ideographic full stop */
+    OK_NAME("example\uff61com", "example.com"), /* U+FF61 halfwidth ideographic stop */
     OK_NAME("b\u00fccher\uff0eexample\uff0e", "xn--bcher-kva.example"),
     BAD("b\u00fccher.example\uff0e\uff0e", "has an empty label"),
     BAD("\uff0eexample.com", "has an empty label"),
     OK_NAME("\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com", "example.com"), /* fullwidth */
-    OK_NAME("ex\u00adample.com", "example.com"),  /* soft hyphen: UTS #46 ignores it */
-    OK_NAME("\u200bexample.com", "example.com"),  /* zero-width space: ignored too */
+    OK_NAME("ex\u00adample.com", "example.com"), /* soft hyphen: UTS #46 ignores it */
+    OK_NAME("\u200bexample.com", "example.com"), /* zero-width space: ignored too */
     OK_NAME("www.b\u00fccher.example", "www.xn--bcher-kva.example"),
     BAD("bücher.example:443", "has a port"),
     BAD("bücher .example", "has a space"),
@@ -165,7 +174,7 @@ static const canon_case canon_cases[] = {
     BAD("\xc3(.com", BAD_IDN),    /* not UTF-8 */
     BAD("\xf0\x9f\x92\xa9.la", BAD_IDN),
     BAD("ü\u200d.com", BAD_IDN), /* a ZWJ outside its CONTEXTJ rule */
-    BAD("\u200b", "is empty"),  /* nothing left once mapped */
+    BAD("\u200b", "is empty"),   /* nothing left once mapped */
 
     /* IPv4. rule: a strict dotted quad; every other numeric spelling is refused. */
     OK_V4("127.0.0.1", "127.0.0.1"),
@@ -206,7 +215,7 @@ static const canon_case canon_cases[] = {
     OK_V4("[::ffff:7f00:1]", "127.0.0.1"),
     OK_V4("::FFFF:7F00:1", "127.0.0.1"),
     OK_V4("0:0:0:0:0:ffff:7f00:1", "127.0.0.1"),
-    OK_V6("::127.0.0.1", "::127.0.0.1"),           /* IPv4-compatible: not mapped */
+    OK_V6("::127.0.0.1", "::127.0.0.1"),              /* IPv4-compatible: not mapped */
     OK_V6("64:ff9b::192.0.2.1", "64:ff9b::c000:201"), /* NAT64: another host */
     BAD("fe80::1%eth0", "host \"fe80::1%eth0\" has a zone id (\"%eth0\")"),
     BAD("[fe80::1%25eth0]", "has a zone id (\"%25eth0\")"),
@@ -304,7 +313,7 @@ typedef struct length_case {
     size_t total; /* length of the generated part, prefix excluded */
     int trailing_dot;
     certpin_status status;
-    size_t want_len; /* of the canonical form on success */
+    size_t want_len;  /* of the canonical form on success */
     const char *text; /* substring of the message on failure */
 } length_case;
 
@@ -428,8 +437,14 @@ typedef struct pattern_case {
     cp_host_kind kind;
 } pattern_case;
 
-#define P_OK(in, sub, base, match, kind) {in, sub, CERTPIN_OK, base, match, kind}
-#define P_BAD(in, sub, text) {in, sub, CERTPIN_E_HOST, text, CERTPIN_MATCH_EXACT, CP_HOST_NAME}
+#define P_OK(in, sub, base, match, kind)                                                           \
+    {                                                                                              \
+        in, sub, CERTPIN_OK, base, match, kind                                                     \
+    }
+#define P_BAD(in, sub, text)                                                                       \
+    {                                                                                              \
+        in, sub, CERTPIN_E_HOST, text, CERTPIN_MATCH_EXACT, CP_HOST_NAME                           \
+    }
 
 #define EXACT CERTPIN_MATCH_EXACT
 #define ONE CERTPIN_MATCH_ONE_LABEL
@@ -473,7 +488,7 @@ static const pattern_case pattern_cases[] = {
     P_BAD("***.a.com", 0, NOT_LEADING),
     P_BAD("***", 0, NOT_LEADING),
     P_BAD("*.a.com.*", 0, NOT_LEADING),
-    P_BAD("*\uff0eexample.com", 0, NOT_LEADING),   /* "*" and a fullwidth stop */
+    P_BAD("*\uff0eexample.com", 0, NOT_LEADING),      /* "*" and a fullwidth stop */
     P_BAD("\uff0a.example.com", 0, NOT_LDH " ('*')"), /* a fullwidth asterisk is no wildcard */
     P_BAD("**.\uff0a.example.com", 0, NOT_LDH " ('*')"),
 
@@ -531,9 +546,8 @@ static void test_pattern_table(void **state)
                         c->include_subdomains, base, match_name(match), kind_name(kind), c->want,
                         match_name(c->match), kind_name(c->kind));
             failures++;
-        } else if (st != CERTPIN_OK &&
-                   (strstr(err.text, c->want) == NULL || strstr(err.text, quoted) == NULL ||
-                    base[0] != '\0')) {
+        } else if (st != CERTPIN_OK && (strstr(err.text, c->want) == NULL ||
+                                        strstr(err.text, quoted) == NULL || base[0] != '\0')) {
             print_error("pattern %s: message \"%s\" lacks \"%s\" or the pattern, or base set\n",
                         quoted, err.text, c->want);
             failures++;
@@ -809,14 +823,8 @@ typedef struct labels_case {
 } labels_case;
 
 static const labels_case labels_cases[] = {
-    {"a.b.c", 3},
-    {"com", 1},
-    {"example.com", 2},
-    {"xn--bcher-kva.example", 2},
-    {"127.0.0.1", 1},
-    {"::1", 1},
-    {"64:ff9b::c000:201", 1},
-    {"", 0},
+    {"a.b.c", 3},     {"com", 1}, {"example.com", 2},       {"xn--bcher-kva.example", 2},
+    {"127.0.0.1", 1}, {"::1", 1}, {"64:ff9b::c000:201", 1}, {"", 0},
     {NULL, 0},
 };
 
@@ -889,8 +897,8 @@ static void test_shortcut_agrees(void **state)
     }
     for (i = 0; i < 200000 && failures < 10; i++) {
         size_t len = 0;
-        size_t target = (size_t)(next_rand(&seed) % 4 == 0 ? next_rand(&seed) % 300
-                                                              : next_rand(&seed) % 40);
+        size_t target =
+            (size_t)(next_rand(&seed) % 4 == 0 ? next_rand(&seed) % 300 : next_rand(&seed) % 40);
         while (len < target && len + 8 < sizeof(in)) {
             uint64_t r = next_rand(&seed);
             if (r % 64 == 0) {
@@ -915,11 +923,11 @@ static void test_shortcut_agrees(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_canonical_table), cmocka_unit_test(test_lengths),
-        cmocka_unit_test(test_arguments),       cmocka_unit_test(test_pattern_table),
-        cmocka_unit_test(test_match_table),     cmocka_unit_test(test_raw_match_table),
+        cmocka_unit_test(test_canonical_table),     cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_arguments),           cmocka_unit_test(test_pattern_table),
+        cmocka_unit_test(test_match_table),         cmocka_unit_test(test_raw_match_table),
         cmocka_unit_test(test_public_suffix_table), cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_labels_table),    cmocka_unit_test(test_shortcut_agrees),
+        cmocka_unit_test(test_labels_table),        cmocka_unit_test(test_shortcut_agrees),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

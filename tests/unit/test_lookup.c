@@ -40,9 +40,9 @@ static certpin_status check_with(const certpin_policy *p, const char *host, cons
 /* ---- the policy ---------------------------------------------------------------------------- */
 
 typedef struct pattern_row {
-    const char *host;       /* as written in the policy */
+    const char *host; /* as written in the policy */
     int include_subdomains;
-    const char *display;    /* certpin_entry_pattern */
+    const char *display; /* certpin_entry_pattern */
     certpin_match match;
     size_t fixed_labels;
 } pattern_row;
@@ -112,11 +112,11 @@ static certpin_policy *load_json_policy(void)
         key_name(b, sizeof(b), "b", i);
         pin_of(k, pk);
         pin_of(b, pb);
-        used += (size_t)snprintf(json + used, sizeof(json) - used,
-                                 "  {\"host\": \"%s\",%s \"pins\": [\"%s\", \"%s\"]}%s\n",
-                                 patterns[i].host,
-                                 patterns[i].include_subdomains ? " \"include_subdomains\": true," : "",
-                                 pk, pb, i + 1 < N_PATTERNS ? "," : "");
+        used += (size_t)snprintf(
+            json + used, sizeof(json) - used,
+            "  {\"host\": \"%s\",%s \"pins\": [\"%s\", \"%s\"]}%s\n", patterns[i].host,
+            patterns[i].include_subdomains ? " \"include_subdomains\": true," : "", pk, pb,
+            i + 1 < N_PATTERNS ? "," : "");
         assert_true(used < sizeof(json));
     }
     used += (size_t)snprintf(json + used, sizeof(json) - used, "]}\n");
@@ -169,7 +169,11 @@ static certpin_policy *build_policy_with(certpin_unpinned unpinned, size_t fille
         char pb[CERTPIN_PIN_STR_MAX];
         const char *pins[2];
         certpin_domain d;
-        (void)snprintf(host, sizeof(host), "%sf%zu.filler.test", i % 3 == 0 ? "" : i % 3 == 1 ? "*." : "**.", i);
+        (void)snprintf(host, sizeof(host), "%sf%zu.filler.test",
+                       i % 3 == 0   ? ""
+                       : i % 3 == 1 ? "*."
+                                    : "**.",
+                       i);
         pin_of(host, pk);
         pin_of(host + 1, pb);
         pins[0] = pk;
@@ -197,9 +201,9 @@ static certpin_policy *build_policy(certpin_unpinned unpinned)
 /* ---- the lookup table ---------------------------------------------------------------------- */
 
 typedef struct lookup_case {
-    const char *host;     /* as the application gives it */
-    const char *want;     /* pattern of the deciding entry; NULL: none */
-    const char *rival;    /* an entry that also matches (or looks as if it did) but must not decide */
+    const char *host;  /* as the application gives it */
+    const char *want;  /* pattern of the deciding entry; NULL: none */
+    const char *rival; /* an entry that also matches (or looks as if it did) but must not decide */
     certpin_status error; /* not CERTPIN_OK: the host is refused */
 } lookup_case;
 
@@ -484,10 +488,21 @@ typedef struct refused_case {
 /* Patterns the loader and the builder refuse: a wildcard or include_subdomains on an address,
  * and wildcards anywhere but as a whole leading label. */
 static const refused_case refused[] = {
-    {"*.0.0.1", 0},     {"**.127.0.0.1", 0}, {"127.0.0.1", 1}, {"*.127.0.0.1", 0},
-    {"**.[::1]", 0},    {"*.::1", 0},        {"2001:db8::1", 1}, {"**.10.0.0.1", 0},
-    {"a.*.example.com", 0}, {"f*.example.com", 0}, {"*.*.example.com", 0}, {"*", 0},
-    {"**", 0},          {"*.", 0},           {"*.example.com", 1},
+    {"*.0.0.1", 0},
+    {"**.127.0.0.1", 0},
+    {"127.0.0.1", 1},
+    {"*.127.0.0.1", 0},
+    {"**.[::1]", 0},
+    {"*.::1", 0},
+    {"2001:db8::1", 1},
+    {"**.10.0.0.1", 0},
+    {"a.*.example.com", 0},
+    {"f*.example.com", 0},
+    {"*.*.example.com", 0},
+    {"*", 0},
+    {"**", 0},
+    {"*.", 0},
+    {"*.example.com", 1},
 };
 
 static void test_refused_patterns(void **state)

@@ -44,18 +44,15 @@ extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t size);
 extern void __libc_free(void *p);
 
-static long live;         /* allocations made and not yet freed, whole process */
-static char *origin;      /* shared with the parent: the object that made the failed allocation */
-static long countdown;    /* armed when > 0: the allocation that brings it to 0 fails */
+static long live;          /* allocations made and not yet freed, whole process */
+static char *origin;       /* shared with the parent: the object that made the failed allocation */
+static long countdown;     /* armed when > 0: the allocation that brings it to 0 fails */
 static unsigned long seen; /* allocations while armed */
-static int failed;        /* the armed failure happened */
+static int failed;         /* the armed failure happened */
 
 /* A place for a debugger's breakpoint: the allocation that is made to fail. */
 void oom_hit(void) __attribute__((noinline));
-void oom_hit(void)
-{
-    __asm__ volatile("" ::: "memory");
-}
+void oom_hit(void) { __asm__ volatile("" ::: "memory"); }
 
 static int should_fail(const void *caller)
 {
@@ -133,7 +130,7 @@ void free(void *p)
 #define EXPECT(cond)                                                                               \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            (void)fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);             \
+            (void)fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);              \
             _exit(101);                                                                            \
         }                                                                                          \
     } while (0)
@@ -393,7 +390,8 @@ int main(void)
         " {\"host\": \"api.example.com\", \"pins\": [\"@leaf\", \"@backup\"],"
         "  \"expires\": \"2027-01-10\"},\n"
         " {\"host\": \"**.example.com\", \"pins\": [\"@root\"], \"deny\": [\"@deny\"]},\n"
-        " {\"host\": \"*.xn--fa-hia.de\", \"pins\": [\"@int\", \"@backup\"], \"mode\": \"report-only\"},\n"
+        " {\"host\": \"*.xn--fa-hia.de\", \"pins\": [\"@int\", \"@backup\"], \"mode\": "
+        "\"report-only\"},\n"
         " {\"host\": \"legacy.example.com\", \"mode\": \"off\"},\n"
         " {\"host\": \"::1\", \"pins\": [\"@leaf\", \"@backup\"]}]}";
     certpin_error err;
@@ -404,8 +402,8 @@ int main(void)
     expand(tmpl, policy_json, sizeof(policy_json));
     pin_of("leaf", build_pins[0]);
     pin_of("backup", build_pins[1]);
-    check_policy = certpin_policy_load_buffer(policy_json, strlen(policy_json), "check.json", NULL,
-                                              &err);
+    check_policy =
+        certpin_policy_load_buffer(policy_json, strlen(policy_json), "check.json", NULL, &err);
     if (check_policy == NULL) {
         (void)fprintf(stderr, "test policy: %s\n", err.text);
         return 1;

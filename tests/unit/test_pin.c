@@ -22,7 +22,8 @@
 /* SHA-256("abc") (FIPS 180-2 appendix B.1) */
 #define ABC_HEX "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define ABC_B64 "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
-/* The same bytes with the two unused bits of the last character set: decodes to the same 32 bytes. */
+/* The same bytes with the two unused bits of the last character set: decodes to the same 32 bytes.
+ */
 #define ABC_B64_NONCANON "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa1="
 /* SHA-256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") (FIPS 180-2 B.2) */
 #define LONG_MSG_B64 "JI1qYdIGOLjlwCaTDD5gOaM85Flk/yFn9uzt1BnbBsE="
@@ -69,35 +70,68 @@ typedef struct parse_case {
     const char *name;
     const char *text;
     certpin_status status;
-    const char *want_hex;     /* the 32 bytes, when status is CERTPIN_OK */
-    const char *message[2];   /* substrings err.text must hold (NULL: none) */
-    int quoted;               /* err.text quotes the whole input as "..." */
+    const char *want_hex;   /* the 32 bytes, when status is CERTPIN_OK */
+    const char *message[2]; /* substrings err.text must hold (NULL: none) */
+    int quoted;             /* err.text quotes the whole input as "..." */
 } parse_case;
 
 static const parse_case parse_cases[] = {
     {"okhttp form", "sha256/" ABC_B64, CERTPIN_OK, ABC_HEX, {NULL, NULL}, 0},
     {"curl form", "sha256//" ABC_B64, CERTPIN_OK, ABC_HEX, {NULL, NULL}, 0},
     {"three slashes", "sha256///" ABC_B64, CERTPIN_E_PIN, NULL, {"not base64", NULL}, 1},
-    {"all zero", "sha256/" ZERO_B64, CERTPIN_OK,
-     "0000000000000000000000000000000000000000000000000000000000000000", {NULL, NULL}, 0},
+    {"all zero",
+     "sha256/" ZERO_B64,
+     CERTPIN_OK,
+     "0000000000000000000000000000000000000000000000000000000000000000",
+     {NULL, NULL},
+     0},
     {"sequence", "sha256/" SEQ_B64, CERTPIN_OK, SEQ_HEX, {NULL, NULL}, 0},
     /* A base64 pin that starts with '/' (first byte 0xfc..0xff): "sha256//..." is then the OkHttp
      * form, and curl writes "sha256///...". */
-    {"leading slash, okhttp form", "sha256/" FF_B64, CERTPIN_OK,
-     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", {NULL, NULL}, 0},
-    {"leading slash, curl form", "sha256//" FF_B64, CERTPIN_OK,
-     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", {NULL, NULL}, 0},
-    {"leading slash, four slashes", "sha256///" FF_B64, CERTPIN_E_PIN, NULL, {"not base64", NULL},
+    {"leading slash, okhttp form",
+     "sha256/" FF_B64,
+     CERTPIN_OK,
+     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+     {NULL, NULL},
+     0},
+    {"leading slash, curl form",
+     "sha256//" FF_B64,
+     CERTPIN_OK,
+     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+     {NULL, NULL},
+     0},
+    {"leading slash, four slashes",
+     "sha256///" FF_B64,
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", NULL},
      1},
-    {"leading slash, one character short", "sha256//////////////////////////////////////////8=",
-     CERTPIN_E_PIN, NULL, {"not base64", NULL}, 1},
+    {"leading slash, one character short",
+     "sha256//////////////////////////////////////////8=",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", NULL},
+     1},
 
     /* Algorithm. */
-    {"upper-case algorithm", "SHA256/" ABC_B64, CERTPIN_E_PIN, NULL,
-     {"unknown algorithm \"SHA256\"", NULL}, 1},
-    {"sha1 pin", "sha1/" SHA1_ABC_B64, CERTPIN_E_PIN, NULL, {"unknown algorithm \"sha1\"", NULL}, 1},
-    {"sha384 pin", "sha384/" SHA384_ABC_B64, CERTPIN_E_PIN, NULL,
-     {"unknown algorithm \"sha384\"", NULL}, 0},
+    {"upper-case algorithm",
+     "SHA256/" ABC_B64,
+     CERTPIN_E_PIN,
+     NULL,
+     {"unknown algorithm \"SHA256\"", NULL},
+     1},
+    {"sha1 pin",
+     "sha1/" SHA1_ABC_B64,
+     CERTPIN_E_PIN,
+     NULL,
+     {"unknown algorithm \"sha1\"", NULL},
+     1},
+    {"sha384 pin",
+     "sha384/" SHA384_ABC_B64,
+     CERTPIN_E_PIN,
+     NULL,
+     {"unknown algorithm \"sha384\"", NULL},
+     0},
     {"sha2566 prefix", "sha2566/" ABC_B64, CERTPIN_E_PIN, NULL, {"unknown algorithm", NULL}, 1},
     {"sha25 prefix", "sha25/" ABC_B64, CERTPIN_E_PIN, NULL, {"unknown algorithm", NULL}, 1},
     {"empty algorithm", "/" ABC_B64, CERTPIN_E_PIN, NULL, {"unknown algorithm", NULL}, 1},
@@ -109,48 +143,108 @@ static const parse_case parse_cases[] = {
 
     /* Hex instead of base64. */
     {"hex", ABC_HEX, CERTPIN_E_PIN, NULL, {"hex", "sha256/<base64>"}, 1},
-    {"upper-case hex", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
-     CERTPIN_E_PIN, NULL, {"hex", "sha256/<base64>"}, 1},
-    {"63 hex digits", "a7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-     CERTPIN_E_PIN, NULL, {"no algorithm", NULL}, 1},
-    {"hex after sha256/", "sha256/" ABC_HEX, CERTPIN_E_PIN, NULL, {"decodes to 48 bytes, not 32", NULL},
+    {"upper-case hex",
+     "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+     CERTPIN_E_PIN,
+     NULL,
+     {"hex", "sha256/<base64>"},
+     1},
+    {"63 hex digits",
+     "a7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+     CERTPIN_E_PIN,
+     NULL,
+     {"no algorithm", NULL},
+     1},
+    {"hex after sha256/",
+     "sha256/" ABC_HEX,
+     CERTPIN_E_PIN,
+     NULL,
+     {"decodes to 48 bytes, not 32", NULL},
      0},
 
     /* Length. */
     {"31 bytes", "sha256/" B64_31, CERTPIN_E_PIN, NULL, {"decodes to 31 bytes, not 32", NULL}, 1},
     {"33 bytes", "sha256/" B64_33, CERTPIN_E_PIN, NULL, {"decodes to 33 bytes, not 32", NULL}, 1},
-    {"48 bytes (SHA-384 under sha256/)", "sha256/" SHA384_ABC_B64, CERTPIN_E_PIN, NULL,
-     {"decodes to 48 bytes, not 32", NULL}, 0},
-    {"20 bytes (SHA-1 under sha256/)", "sha256/" SHA1_ABC_B64, CERTPIN_E_PIN, NULL,
-     {"decodes to 20 bytes, not 32", NULL}, 1},
+    {"48 bytes (SHA-384 under sha256/)",
+     "sha256/" SHA384_ABC_B64,
+     CERTPIN_E_PIN,
+     NULL,
+     {"decodes to 48 bytes, not 32", NULL},
+     0},
+    {"20 bytes (SHA-1 under sha256/)",
+     "sha256/" SHA1_ABC_B64,
+     CERTPIN_E_PIN,
+     NULL,
+     {"decodes to 20 bytes, not 32", NULL},
+     1},
     {"nothing after the prefix", "sha256/", CERTPIN_E_PIN, NULL, {"not base64", NULL}, 1},
     {"nothing after the curl prefix", "sha256//", CERTPIN_E_PIN, NULL, {"not base64", NULL}, 1},
-    {"far too long", "sha256/" SHA384_ABC_B64 SHA384_ABC_B64 SHA384_ABC_B64 SHA384_ABC_B64
-     SHA384_ABC_B64, CERTPIN_E_PIN, NULL, {"not base64", "...\""}, 0},
+    {"far too long",
+     "sha256/" SHA384_ABC_B64 SHA384_ABC_B64 SHA384_ABC_B64 SHA384_ABC_B64 SHA384_ABC_B64,
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", "...\""},
+     0},
 
     /* Base64 spelling. */
-    {"non-canonical", "sha256/" ABC_B64_NONCANON, CERTPIN_E_PIN, NULL,
-     {"not canonical", "did you mean sha256/" ABC_B64 "?"}, 1},
-    {"non-canonical curl form", "sha256//" ABC_B64_NONCANON, CERTPIN_E_PIN, NULL,
-     {"not canonical", "did you mean sha256/" ABC_B64 "?"}, 1},
-    {"non-canonical zero", "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=", CERTPIN_E_PIN, NULL,
-     {"not canonical", "did you mean sha256/" ZERO_B64 "?"}, 1},
-    {"missing padding", "sha256/ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0", CERTPIN_E_PIN, NULL,
-     {"not base64", NULL}, 1},
+    {"non-canonical",
+     "sha256/" ABC_B64_NONCANON,
+     CERTPIN_E_PIN,
+     NULL,
+     {"not canonical", "did you mean sha256/" ABC_B64 "?"},
+     1},
+    {"non-canonical curl form",
+     "sha256//" ABC_B64_NONCANON,
+     CERTPIN_E_PIN,
+     NULL,
+     {"not canonical", "did you mean sha256/" ABC_B64 "?"},
+     1},
+    {"non-canonical zero",
+     "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not canonical", "did you mean sha256/" ZERO_B64 "?"},
+     1},
+    {"missing padding",
+     "sha256/ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", NULL},
+     1},
     {"double padding", "sha256/" ABC_B64 "=", CERTPIN_E_PIN, NULL, {"not base64", NULL}, 1},
-    {"padding in the middle", "sha256/AAAA=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", CERTPIN_E_PIN,
-     NULL, {"not base64", NULL}, 1},
-    {"base64url alphabet", "sha256/ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0=", CERTPIN_E_PIN,
-     NULL, {"not base64", NULL}, 1},
+    {"padding in the middle",
+     "sha256/AAAA=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", NULL},
+     1},
+    {"base64url alphabet",
+     "sha256/ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0=",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", NULL},
+     1},
     {"trailing newline", "sha256/" ABC_B64 "\n", CERTPIN_E_PIN, NULL, {"not base64", "\\x0a"}, 0},
     {"trailing space", "sha256/" ABC_B64 " ", CERTPIN_E_PIN, NULL, {"not base64", NULL}, 1},
-    {"space inside", "sha256/ungWv48Bz+pBQUDeXa4iI7ADY OWF3qctBD/YfIAFa0=", CERTPIN_E_PIN, NULL,
-     {"not base64", NULL}, 1},
+    {"space inside",
+     "sha256/ungWv48Bz+pBQUDeXa4iI7ADY OWF3qctBD/YfIAFa0=",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", NULL},
+     1},
     {"space after the prefix", "sha256/ " ABC_B64, CERTPIN_E_PIN, NULL, {"not base64", NULL}, 1},
-    {"non-ASCII", "sha256/ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAF\xc3\xa9=", CERTPIN_E_PIN, NULL,
-     {"not base64", "\\xc3\\xa9"}, 0},
-    {"quote in the pin", "sha256/ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAF\"=", CERTPIN_E_PIN, NULL,
-     {"not base64", "\\\""}, 0},
+    {"non-ASCII",
+     "sha256/ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAF\xc3\xa9=",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", "\\xc3\\xa9"},
+     0},
+    {"quote in the pin",
+     "sha256/ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAF\"=",
+     CERTPIN_E_PIN,
+     NULL,
+     {"not base64", "\\\""},
+     0},
 };
 
 static void test_parse_case(void **state)
@@ -322,13 +416,15 @@ static void test_format_arguments(void **state)
     char out[CERTPIN_PIN_STR_MAX + 8];
     (void)state;
     memset(pin, 7, sizeof(pin));
-    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_CURL, out, CERTPIN_PIN_STR_MAX), CERTPIN_OK);
+    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_CURL, out, CERTPIN_PIN_STR_MAX),
+                     CERTPIN_OK);
     assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_CURL, out, CERTPIN_PIN_STR_MAX - 1),
                      CERTPIN_E_ARG);
     assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, out, 0), CERTPIN_E_ARG);
     assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, NULL, sizeof(out)), CERTPIN_E_ARG);
     assert_int_equal(certpin_pin_format(NULL, CERTPIN_PIN_OKHTTP, out, sizeof(out)), CERTPIN_E_ARG);
-    assert_int_equal(certpin_pin_format(pin, (certpin_pin_style)3, out, sizeof(out)), CERTPIN_E_ARG);
+    assert_int_equal(certpin_pin_format(pin, (certpin_pin_style)3, out, sizeof(out)),
+                     CERTPIN_E_ARG);
     assert_int_equal(certpin_pin_format(pin, (certpin_pin_style)-1, out, sizeof(out)),
                      CERTPIN_E_ARG);
 }

@@ -57,28 +57,37 @@
 
 typedef struct want {
     certpin_severity severity;
-    const char *code;   /* NULL ends the list */
+    const char *code; /* NULL ends the list */
     const char *path;
     int line;           /* 0: the finding has no place (and column 0) */
     const char *anchor; /* text on that line the finding points at */
     const char *text;   /* a substring of the message; NULL: none */
 } want;
 
-#define E(code, path, line, anchor, text) {CERTPIN_SEV_ERROR, code, path, line, anchor, text}
-#define W(code, path, line, anchor, text) {CERTPIN_SEV_WARNING, code, path, line, anchor, text}
-#define N(code, path, line, anchor, text) {CERTPIN_SEV_NOTE, code, path, line, anchor, text}
+#define E(code, path, line, anchor, text)                                                          \
+    {                                                                                              \
+        CERTPIN_SEV_ERROR, code, path, line, anchor, text                                          \
+    }
+#define W(code, path, line, anchor, text)                                                          \
+    {                                                                                              \
+        CERTPIN_SEV_WARNING, code, path, line, anchor, text                                        \
+    }
+#define N(code, path, line, anchor, text)                                                          \
+    {                                                                                              \
+        CERTPIN_SEV_NOTE, code, path, line, anchor, text                                           \
+    }
 
 #define MAX_WANTS 12
 
 typedef struct load_case {
     const char *name;
-    const char *file;         /* under policies/; NULL: json */
+    const char *file; /* under policies/; NULL: json */
     const char *json;
     int strict;
-    certpin_status status;    /* CERTPIN_OK: the policy loads */
+    certpin_status status; /* CERTPIN_OK: the policy loads */
     certpin_unpinned unpinned;
-    size_t entries;           /* entry count of a loaded policy */
-    want diags[MAX_WANTS];    /* every finding, in order */
+    size_t entries;        /* entry count of a loaded policy */
+    want diags[MAX_WANTS]; /* every finding, in order */
 } load_case;
 
 static const load_case load_cases[] = {
@@ -110,7 +119,8 @@ static const load_case load_cases[] = {
     {.name = "certpin 2 names the certpin that reads it",
      .json = "{\"certpin\": 2, \"domains\": []}",
      .status = CERTPIN_E_VERSION,
-     .diags = {E("newer-version", "certpin", 1, "2", "needs a newer certpin (one that reads format 2)")}},
+     .diags = {E("newer-version", "certpin", 1, "2",
+                 "needs a newer certpin (one that reads format 2)")}},
     {.name = "root is an array",
      .json = "[]",
      .status = CERTPIN_E_POLICY,
@@ -197,8 +207,9 @@ static const load_case load_cases[] = {
      .status = CERTPIN_E_HOST,
      .diags = {E("bad-host", "domains[0].host", 2, "\"**\"", NULL)}},
     {.name = "include_subdomains is a string",
-     .json = HEAD "  {\"host\": \"api.example.com\", \"include_subdomains\": \"yes\", \"pins\": [" P1
-                  ", " P2 "]}\n" TAIL,
+     .json =
+         HEAD "  {\"host\": \"api.example.com\", \"include_subdomains\": \"yes\", \"pins\": [" P1
+              ", " P2 "]}\n" TAIL,
      .status = CERTPIN_E_POLICY,
      .diags = {E("wrong-type", "domains[0].include_subdomains", 2, "\"yes\"", "true or false")}},
     {.name = "pins is a string",
@@ -274,7 +285,8 @@ static const load_case load_cases[] = {
      .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1
                   ", \"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\"]}\n" TAIL,
      .status = CERTPIN_E_PIN,
-     .diags = {E("bad-pin", "domains[0].pins[1]", 2, "\"sha256/AAAA", "decodes to 31 bytes, not 32")}},
+     .diags = {E("bad-pin", "domains[0].pins[1]", 2, "\"sha256/AAAA",
+                 "decodes to 31 bytes, not 32")}},
     {.name = "deny pin of an unknown algorithm",
      .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 ", " P2
                   "], \"deny\": [\"sha1/qZk+NkcGgWq6PiVxeFDCbJzQ2J0=\"]}\n" TAIL,
@@ -300,8 +312,8 @@ static const load_case load_cases[] = {
      .entries = 1,
      .diags = {N("mode-off", "domains[0].mode", 2, "\"off\"", "explicitly unpinned")}},
     {.name = "mode off and expired: a note only",
-     .json = HEAD "  {\"host\": \"api.example.com\", \"mode\": \"off\", \"expires\": \"2020-01-01\"}\n"
-                  TAIL,
+     .json = HEAD
+     "  {\"host\": \"api.example.com\", \"mode\": \"off\", \"expires\": \"2020-01-01\"}\n" TAIL,
      .entries = 1,
      .diags = {N("mode-off", "domains[0].mode", 2, "\"off\"", NULL)}},
     {.name = "one pin, strict",
@@ -318,13 +330,14 @@ static const load_case load_cases[] = {
      .strict = 1,
      .entries = 1},
     {.name = "one pin and a deny pin, strict",
-     .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 "], \"deny\": [" P2 "]}\n" TAIL,
+     .json =
+         HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 "], \"deny\": [" P2 "]}\n" TAIL,
      .strict = 1,
      .status = CERTPIN_E_POLICY,
      .diags = {E("too-few-pins", "domains[0].pins", 2, "[" P1, NULL)}},
     {.name = "one pin report-only, strict",
-     .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 "], \"mode\": \"report-only\"}\n"
-                  TAIL,
+     .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1
+                  "], \"mode\": \"report-only\"}\n" TAIL,
      .strict = 1,
      .entries = 1},
     {.name = "duplicate pin (curl spelling)",
@@ -332,8 +345,8 @@ static const load_case load_cases[] = {
      .status = CERTPIN_E_POLICY,
      .diags = {E("duplicate-pin", "domains[0].pins[1]", 2, P1C, "repeats domains[0].pins[0]")}},
     {.name = "duplicate deny pin",
-     .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 ", " P2 "], \"deny\": [" P3 ", " P3C
-                  "]}\n" TAIL,
+     .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 ", " P2 "], \"deny\": [" P3
+                  ", " P3C "]}\n" TAIL,
      .status = CERTPIN_E_POLICY,
      .diags = {E("duplicate-pin", "domains[0].deny[1]", 2, P3C, "repeats domains[0].deny[0]")}},
     {.name = "pinned and denied",
@@ -353,7 +366,8 @@ static const load_case load_cases[] = {
      .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 ", " P2
                   "], \"expires\": \"2027-06-15\"}\n" TAIL,
      .entries = 1,
-     .diags = {W("expires-soon", "domains[0].expires", 2, "\"2027-06-15\"", "expires in 15 day(s)")}},
+     .diags = {W("expires-soon", "domains[0].expires", 2, "\"2027-06-15\"",
+                 "expires in 15 day(s)")}},
     {.name = "expires in 29 days",
      .json = HEAD "  {\"host\": \"api.example.com\", \"pins\": [" P1 ", " P2
                   "], \"expires\": \"2027-06-29\"}\n" TAIL,
@@ -407,10 +421,7 @@ static const load_case load_cases[] = {
      .json = HEAD HOST("*.example.co.uk") TAIL,
      .strict = 1,
      .entries = 1},
-    {.name = "co.uk exactly, strict",
-     .json = HEAD HOST("co.uk") TAIL,
-     .strict = 1,
-     .entries = 1},
+    {.name = "co.uk exactly, strict", .json = HEAD HOST("co.uk") TAIL, .strict = 1, .entries = 1},
     {.name = "**.github.io (private suffix), strict",
      .json = HEAD HOST("**.github.io") TAIL,
      .strict = 1,
@@ -438,8 +449,8 @@ static const load_case load_cases[] = {
      .strict = 1,
      .entries = 1},
     {.name = "com with include_subdomains, strict",
-     .json = HEAD "  {\"host\": \"com\", \"include_subdomains\": true, \"pins\": [" P1 ", " P2 "]}\n"
-                  TAIL,
+     .json = HEAD "  {\"host\": \"com\", \"include_subdomains\": true, \"pins\": [" P1 ", " P2
+                  "]}\n" TAIL,
      .strict = 1,
      .status = CERTPIN_E_POLICY,
      .diags = {E("public-suffix", "domains[0].host", 2, "\"com\"", "**.com")}},
@@ -450,8 +461,8 @@ static const load_case load_cases[] = {
      .status = CERTPIN_E_POLICY,
      .diags = {E("public-suffix", "domains[0].host", 2, "\"github.io\"", NULL)}},
     {.name = "example.com with include_subdomains, strict",
-     .json = HEAD "  {\"host\": \"example.com\", \"include_subdomains\": true, \"pins\": [" P1 ", " P2
-                  "]}\n" TAIL,
+     .json = HEAD "  {\"host\": \"example.com\", \"include_subdomains\": true, \"pins\": [" P1
+                  ", " P2 "]}\n" TAIL,
      .strict = 1,
      .entries = 1},
 
@@ -472,8 +483,8 @@ static const load_case load_cases[] = {
      .status = CERTPIN_E_POLICY,
      .diags = {E("duplicate-pattern", "domains[1].host", 3, "\"API.Example.COM.\"", NULL)}},
     {.name = "exact, *. and **. are three patterns",
-     .json = HEAD HOST("api.example.com") "," HOST("*.api.example.com") "," HOST("**.api.example.com")
-         TAIL,
+     .json = HEAD HOST("api.example.com") "," HOST("*.api.example.com") "," HOST(
+         "**.api.example.com") TAIL,
      .strict = 1,
      .entries = 3},
     {.name = "**. without include_subdomains is another pattern",
@@ -496,7 +507,8 @@ static const load_case load_cases[] = {
                E("bad-value", "domains[1].mode", 3, "\"of\"", NULL),
                W("too-few-pins", "domains[2].pins", 4, "[", NULL)}},
     {.name = "a refused entry's other values are still checked",
-     .json = HEAD "  {\"host\": \"**.com\", \"pins\": [\"sha256/x\", " P1 "], \"mode\": \"enforced\"}\n" TAIL,
+     .json = HEAD "  {\"host\": \"**.com\", \"pins\": [\"sha256/x\", " P1
+                  "], \"mode\": \"enforced\"}\n" TAIL,
      .status = CERTPIN_E_POLICY,
      .diags = {E("bad-value", "domains[0].mode", 2, "\"enforced\"", NULL),
                W("public-suffix", "domains[0].host", 2, "\"**.com\"", NULL),
@@ -506,8 +518,8 @@ static const load_case load_cases[] = {
      .status = CERTPIN_E_POLICY,
      .diags = {E("bad-value", "domains[0].mode", 2, "\"of\"", NULL)}},
     {.name = "an error does not hide a duplicate pattern",
-     .json = HEAD "  {\"host\": \"a.example.com\", \"pins\": [" P1 ", \"sha256/x\"]},\n"
-         HOST("b.example.com") "," HOST("B.example.com") TAIL,
+     .json = HEAD "  {\"host\": \"a.example.com\", \"pins\": [" P1
+                  ", \"sha256/x\"]},\n" HOST("b.example.com") "," HOST("B.example.com") TAIL,
      .status = CERTPIN_E_PIN,
      .diags = {E("bad-pin", "domains[0].pins[1]", 2, "\"sha256/x\"", NULL),
                E("duplicate-pattern", "domains[2].host", 4, "\"B.example.com\"",
@@ -543,7 +555,8 @@ static const load_case load_cases[] = {
      .diags = {E("bad-value", "unpinned", 3, "\"block\"", NULL),
                E("unknown-key", "domains[0].inlude_subdomains", 7, "\"inlude_subdomains\"",
                  "did you mean \"include_subdomains\"?"),
-               E("duplicate-pin", "domains[1].pins[1]", 14, "\"sha256//", "repeats domains[1].pins[0]"),
+               E("duplicate-pin", "domains[1].pins[1]", 14, "\"sha256//",
+                 "repeats domains[1].pins[0]"),
                E("bad-time", "domains[2].expires", 21, "\"2027-02-30\"", NULL),
                E("pinned-and-denied", "domains[2].deny[0]", 20, "\"sha256/",
                  "both pinned (domains[2].pins[1]) and denied"),
@@ -841,8 +854,8 @@ static void test_load_case(void **state)
             print_error("%s: cannot read %s\n", c->name, path);
             fail();
         }
-        run_load(c, text, len, path, path);  /* certpin_policy_load_file */
-        run_load(c, text, len, NULL, path);  /* the same text from a buffer */
+        run_load(c, text, len, path, path); /* certpin_policy_load_file */
+        run_load(c, text, len, NULL, path); /* the same text from a buffer */
         free(text);
     } else {
         run_load(c, c->json, strlen(c->json), NULL, "inline.json");
@@ -919,7 +932,8 @@ static void test_load_nul_byte(void **state)
     assert_non_null(strstr(err.text, "NUL"));
     p = certpin_policy_load_buffer(text, sizeof(text) - 3, "nul.json", NULL, &err);
     assert_null(p); /* cut before the NUL: "}" missing */
-    p = certpin_policy_load_buffer("{\"certpin\": 1,\n  \"domains\": []}", 31, "ok.json", NULL, &err);
+    p = certpin_policy_load_buffer("{\"certpin\": 1,\n  \"domains\": []}", 31, "ok.json", NULL,
+                                   &err);
     assert_non_null(p);
     certpin_policy_free(p);
 }
@@ -1007,11 +1021,11 @@ static void test_entries(void **state)
 /* The compact form of identity-pretty.json. */
 #define ID_BASE                                                                                    \
     "{\"certpin\":1,\"unpinned\":\"allow\",\"domains\":["                                          \
-    "{\"host\":\"api.example.com\",\"pins\":[" P1 "," P2 "],\"expires\":\"2027-12-31\","          \
-    "\"on_expiry\":\"unpin\",\"mode\":\"enforce\"},"                                              \
-    "{\"host\":\"*.cdn.example.com\",\"pins\":[" P3 "," P4 "],\"deny\":[" P1                      \
+    "{\"host\":\"api.example.com\",\"pins\":[" P1 "," P2 "],\"expires\":\"2027-12-31\","           \
+    "\"on_expiry\":\"unpin\",\"mode\":\"enforce\"},"                                               \
+    "{\"host\":\"*.cdn.example.com\",\"pins\":[" P3 "," P4 "],\"deny\":[" P1                       \
     "],\"mode\":\"report-only\"},"                                                                 \
-    "{\"host\":\"example.org\",\"include_subdomains\":true,\"pins\":[" P2 "," P3 "]},"            \
+    "{\"host\":\"example.org\",\"include_subdomains\":true,\"pins\":[" P2 "," P3 "]},"             \
     "{\"host\":\"legacy.example.com\",\"mode\":\"off\"}]}"
 
 typedef struct id_case {
@@ -1303,49 +1317,196 @@ typedef struct dom_case {
 } dom_case;
 
 static const dom_case dom_cases[] = {
-    {"builder: valid", "api.example.com", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL}, NULL,
-     CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK, NULL},
-    {"builder: bad pin", "api.example.com", 0, {P1S, "sha256/abc", NULL, NULL}, {NULL, NULL, NULL},
-     NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_PIN, "bad-pin"},
-    {"builder: hex pin", "api.example.com", 0,
-     {P1S, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", NULL, NULL},
-     {NULL, NULL, NULL}, NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_PIN,
+    {"builder: valid",
+     "api.example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     NULL},
+    {"builder: bad pin",
+     "api.example.com",
+     0,
+     {P1S, "sha256/abc", NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_PIN,
      "bad-pin"},
-    {"builder: bad host", "api..example.com", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL}, NULL,
-     CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_HOST, "bad-host"},
-    {"builder: wildcard on an address", "*.192.0.2.1", 0, {P1S, P2S, NULL, NULL},
-     {NULL, NULL, NULL}, NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_HOST,
+    {"builder: hex pin",
+     "api.example.com",
+     0,
+     {P1S, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_PIN,
+     "bad-pin"},
+    {"builder: bad host",
+     "api..example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_HOST,
      "bad-host"},
-    {"builder: address", "192.0.2.1", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL}, NULL,
-     CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK, NULL},
-    {"builder: duplicate pin", "api.example.com", 0, {P1S, P1CS, NULL, NULL}, {NULL, NULL, NULL},
-     NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_POLICY, "duplicate-pin"},
-    {"builder: pinned and denied", "api.example.com", 0, {P1S, P2S, NULL, NULL}, {P2S, NULL, NULL},
-     NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_POLICY, "pinned-and-denied"},
-    {"builder: deny pin", "api.example.com", 0, {P1S, P2S, NULL, NULL}, {P3S, NULL, NULL}, NULL,
-     CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK, NULL},
-    {"builder: no pins", "api.example.com", 0, {NULL, NULL, NULL, NULL}, {NULL, NULL, NULL}, NULL,
-     CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_POLICY, "no-pins"},
-    {"builder: no pins, report-only", "api.example.com", 0, {NULL, NULL, NULL, NULL},
-     {NULL, NULL, NULL}, NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_REPORT_ONLY, CERTPIN_E_POLICY,
+    {"builder: wildcard on an address",
+     "*.192.0.2.1",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_HOST,
+     "bad-host"},
+    {"builder: address",
+     "192.0.2.1",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     NULL},
+    {"builder: duplicate pin",
+     "api.example.com",
+     0,
+     {P1S, P1CS, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_POLICY,
+     "duplicate-pin"},
+    {"builder: pinned and denied",
+     "api.example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {P2S, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_POLICY,
+     "pinned-and-denied"},
+    {"builder: deny pin",
+     "api.example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {P3S, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     NULL},
+    {"builder: no pins",
+     "api.example.com",
+     0,
+     {NULL, NULL, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_POLICY,
      "no-pins"},
-    {"builder: no pins, off", "api.example.com", 0, {NULL, NULL, NULL, NULL}, {NULL, NULL, NULL},
-     NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_OFF, CERTPIN_OK, "mode-off"},
-    {"builder: one pin", "api.example.com", 0, {P1S, NULL, NULL, NULL}, {NULL, NULL, NULL}, NULL,
-     CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK, "too-few-pins"},
-    {"builder: public suffix", "*.co.uk", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL}, NULL,
-     CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK, "public-suffix"},
-    {"builder: public suffix by include_subdomains", "github.io", 1, {P1S, P2S, NULL, NULL},
-     {NULL, NULL, NULL}, NULL, CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK,
+    {"builder: no pins, report-only",
+     "api.example.com",
+     0,
+     {NULL, NULL, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_REPORT_ONLY,
+     CERTPIN_E_POLICY,
+     "no-pins"},
+    {"builder: no pins, off",
+     "api.example.com",
+     0,
+     {NULL, NULL, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_OFF,
+     CERTPIN_OK,
+     "mode-off"},
+    {"builder: one pin",
+     "api.example.com",
+     0,
+     {P1S, NULL, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     "too-few-pins"},
+    {"builder: public suffix",
+     "*.co.uk",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
      "public-suffix"},
-    {"builder: bad expiry", "api.example.com", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL},
-     "2027-13-01", CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_E_TIME, "bad-time"},
-    {"builder: expired", "api.example.com", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL},
-     "2020-01-01", CERTPIN_ON_EXPIRY_ENFORCE, CERTPIN_MODE_ENFORCE, CERTPIN_OK, "expired"},
-    {"builder: expires soon", "api.example.com", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL},
-     "SOON", CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK, "expires-soon"},
-    {"builder: expires later", "api.example.com", 0, {P1S, P2S, NULL, NULL}, {NULL, NULL, NULL},
-     "2999-12-31", CERTPIN_ON_EXPIRY_UNPIN, CERTPIN_MODE_ENFORCE, CERTPIN_OK, NULL},
+    {"builder: public suffix by include_subdomains",
+     "github.io",
+     1,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     NULL,
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     "public-suffix"},
+    {"builder: bad expiry",
+     "api.example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     "2027-13-01",
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_E_TIME,
+     "bad-time"},
+    {"builder: expired",
+     "api.example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     "2020-01-01",
+     CERTPIN_ON_EXPIRY_ENFORCE,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     "expired"},
+    {"builder: expires soon",
+     "api.example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     "SOON",
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     "expires-soon"},
+    {"builder: expires later",
+     "api.example.com",
+     0,
+     {P1S, P2S, NULL, NULL},
+     {NULL, NULL, NULL},
+     "2999-12-31",
+     CERTPIN_ON_EXPIRY_UNPIN,
+     CERTPIN_MODE_ENFORCE,
+     CERTPIN_OK,
+     NULL},
 };
 
 static const char *const mode_json[] = {"enforce", "report-only", "off"};
@@ -1390,8 +1551,8 @@ static char *case_json(const dom_case *c, const char *expires)
         assert_int_equal(json_array_append_new(deny, json_string(c->deny[i])), 0);
     }
     dom = json_pack("{s:s, s:b, s:o, s:o, s:s, s:s}", "host", c->host, "include_subdomains",
-                    c->include_subdomains, "pins", pins, "deny", deny, "mode",
-                    mode_json[c->mode], "on_expiry", on_expiry_json[c->on_expiry]);
+                    c->include_subdomains, "pins", pins, "deny", deny, "mode", mode_json[c->mode],
+                    "on_expiry", on_expiry_json[c->on_expiry]);
     assert_non_null(dom);
     if (expires != NULL) {
         assert_int_equal(json_object_set_new(dom, "expires", json_string(expires)), 0);

@@ -105,8 +105,8 @@ static void test_time_case(void **state)
     memset(&err, 0, sizeof(err));
     st = certpin_time_parse(c->text, &got, &err);
     if (st != c->status) {
-        print_error("%s: %s gave status %d (%s), want %d; err.text: %s\n", c->name, c->text, (int)st,
-                    certpin_status_str(st), (int)c->status, err.text);
+        print_error("%s: %s gave status %d (%s), want %d; err.text: %s\n", c->name, c->text,
+                    (int)st, certpin_status_str(st), (int)c->status, err.text);
         fail();
     }
     if (c->status == CERTPIN_OK) {

@@ -1,9 +1,9 @@
 /* The library against pins published by others ($CERTPIN_VECTORS, ../shared/vectors; see its
  * README.md). For every certificate: certpin_openssl_cert_pin gives the published pin, and a
  * policy that pins it accepts a chain holding that certificate (accepted-pinned at depth 0).
- * For curl's expect_match=no rows (test2042's deliberately wrong pin): the pin differs, and a policy
- * pinning the wrong pin (and a backup) rejects the chain: rejected-no-match.
- * Skips (77) with a message when the vectors are absent. */
+ * For curl's expect_match=no rows (test2042's deliberately wrong pin): the pin differs, and a
+ * policy pinning the wrong pin (and a backup) rejects the chain: rejected-no-match. Skips (77) with
+ * a message when the vectors are absent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,7 +127,8 @@ static void pin_text(X509 *x, char out[CERTPIN_PIN_STR_MAX])
 {
     unsigned char pin[CERTPIN_PIN_LEN];
     assert_int_equal(certpin_openssl_cert_pin(x, pin), CERTPIN_OK);
-    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, out, CERTPIN_PIN_STR_MAX), CERTPIN_OK);
+    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, out, CERTPIN_PIN_STR_MAX),
+                     CERTPIN_OK);
 }
 
 static FILE *open_table(const char *dir, table *t)
@@ -231,8 +232,9 @@ int main(void)
         (void)snprintf(probe, sizeof(probe), "%s/curl/expected.tsv", vectors);
     }
     if (vectors == NULL || (f = fopen(probe, "r")) == NULL) {
-        (void)printf("SKIP: no published vectors at '%s' (set CERTPIN_VECTORS to ../shared/vectors)\n",
-                     vectors != NULL ? vectors : "");
+        (void)printf(
+            "SKIP: no published vectors at '%s' (set CERTPIN_VECTORS to ../shared/vectors)\n",
+            vectors != NULL ? vectors : "");
         return 77;
     }
     (void)fclose(f);
