@@ -118,6 +118,10 @@ int bench_lookup(const bench_opts *o, json_t *out, FILE *table);
 int bench_load(const bench_opts *o, json_t *out, FILE *table);
 int bench_handshake(const bench_opts *o, json_t *out, FILE *table);
 
+/* certpin-bench --load-child OP PATH ENTRIES: one measurement of the load section, in a process
+ * of its own (see load.c); writes its result to standard output. */
+int bench_load_child(int argc, char **argv);
+
 /* Sets a number in out, rounded to 4 significant digits (the rest is noise). */
 void bench_put(json_t *out, const char *key, double value);
 

@@ -1,10 +1,10 @@
 /* Loading a policy of 10 000 and 1 000 000 entries (two pins each) from a JSON file, beside
  * jansson's own parse of the same file: the floor for any policy kept in JSON. Each load runs in
- * a child process made for it (the heap of one does not shape the next), jansson and certpin in
- * turn, so that a ratio is taken between neighbours. In each child: the time of the call, the
- * peak resident memory during it (the kernel's VmHWM, reset just before the call, less the
- * resident set at that moment), and the heap still in use after it (glibc's mallinfo2): for
- * certpin, what the loaded policy keeps once the JSON tree is freed.
+ * a new process made for it (this program again: the heap of one does not shape the next, nor does
+ * this one's), jansson and certpin in turn, so that a ratio is taken between neighbours. In each
+ * child: the time of the call, the peak resident memory during it (the kernel's VmHWM, reset just
+ * before the call, less the resident set at that moment), and the heap still in use after it
+ * (glibc's mallinfo2): for certpin, what the loaded policy keeps once the JSON tree is freed.
  *
  * jansson's floor is the faster of json_load_file and reading the file whole then json_loadb
  * (what certpin does), both with JSON_REJECT_DUPLICATES as certpin parses. certpin's second
@@ -124,12 +124,16 @@ static child_result run_op(int op, const char *path, size_t entries)
     return r;
 }
 
+/* One measurement in a new process: this program again (/proc/self/exe --load-child), so that
+ * the heap and the resident set it starts from are its own, not a copy of this one's (a forked
+ * child would reuse the parent's freed, resident heap, and its peak would not show). It writes
+ * its result to the pipe it gets as standard output. */
 static child_result in_child(int op, const char *path, size_t entries)
 {
     child_result r;
     int fds[2];
     pid_t pid;
-    int status;
+    int status = 0;
     memset(&r, 0, sizeof(r));
     if (pipe(fds) != 0) {
         return r;
@@ -142,13 +146,17 @@ static child_result in_child(int op, const char *path, size_t entries)
         return r;
     }
     if (pid == 0) {
-        child_result cr;
+        char op_text[16];
+        char entries_text[32];
         (void)close(fds[0]);
-        cr = run_op(op, path, entries);
-        if (write(fds[1], &cr, sizeof(cr)) != (ssize_t)sizeof(cr)) {
+        if (dup2(fds[1], STDOUT_FILENO) < 0) {
             _exit(1);
         }
-        _exit(0);
+        (void)snprintf(op_text, sizeof(op_text), "%d", op);
+        (void)snprintf(entries_text, sizeof(entries_text), "%zu", entries);
+        (void)execl("/proc/self/exe", "certpin-bench", "--load-child", op_text, path, entries_text,
+                    (char *)NULL);
+        _exit(127);
     }
     (void)close(fds[1]);
     if (read(fds[0], &r, sizeof(r)) != (ssize_t)sizeof(r)) {
@@ -161,6 +169,30 @@ static child_result in_child(int op, const char *path, size_t entries)
         r.ok = 0;
     }
     return r;
+}
+
+int bench_load_child(int argc, char **argv)
+{
+    child_result r;
+    json_error_t jerr;
+    json_t *warm;
+    char canonical[CERTPIN_HOST_MAX];
+    unsigned char pin[CERTPIN_PIN_LEN];
+    if (argc != 5) {
+        return 2;
+    }
+    /* What a process does once, not for each load: jansson seeds its hash function from the
+     * system, certpin reads the public suffix list and fetches its digest. */
+    warm = json_loads("{\"a\": [1]}", 0, &jerr);
+    json_decref(warm);
+    (void)certpin_host_canonical("warm.example.com", canonical, NULL);
+    (void)cp_host_is_public_suffix("warm.example.com");
+    (void)certpin_pin_from_spki((const unsigned char *)"warm", 4, pin);
+    r = run_op(atoi(argv[2]), argv[3], (size_t)strtoull(argv[4], NULL, 10));
+    if (fwrite(&r, sizeof(r), 1, stdout) != 1 || fflush(stdout) != 0) {
+        return 1;
+    }
+    return 0;
 }
 
 /* The public-suffix test of every wildcard entry's base, as the loader makes it (libpsl): one of

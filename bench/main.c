@@ -112,6 +112,9 @@ int main(int argc, char **argv)
     int i;
     int ok = 1;
 
+    if (argc > 1 && strcmp(argv[1], "--load-child") == 0) {
+        return bench_load_child(argc, argv);
+    }
     memset(&o, 0, sizeof(o));
     o.sections = BENCH_ALL;
     o.tmpdir = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";

@@ -478,10 +478,11 @@ static void set_unverified(certpin_result *r, const char *host, int port, X509_S
     cp_result_set_unverified(r, host, port, reason);
 }
 
-/* The chains of sctx as the core sees them: the one OpenSSL built from its trust store, and the
- * one the server sent (for reports only). */
-static certpin_status views_build(X509_STORE_CTX *sctx, int verified_ok, chain_view *verified,
-                                  chain_view *served)
+/* The chains of sctx as the core sees them: the one OpenSSL built from its trust store, and, when
+ * want_served is set, the one the server sent (for reports only: nobody else sees it, so without a
+ * report callback it is not described at all, and stays empty). */
+static certpin_status views_build(X509_STORE_CTX *sctx, int verified_ok, int want_served,
+                                  chain_view *verified, chain_view *served)
 {
     cert_list verified_list;
     cert_list served_list;
@@ -494,8 +495,8 @@ static certpin_status views_build(X509_STORE_CTX *sctx, int verified_ok, chain_v
     verified_list.from = 0;
     /* In a handshake the untrusted list is everything the server sent, leaf first; a caller of
      * certpin_openssl_check_store_ctx may have left the leaf out of it. */
-    served_list.head = X509_STORE_CTX_get0_cert(sctx);
-    served_list.rest = X509_STORE_CTX_get0_untrusted(sctx);
+    served_list.head = want_served ? X509_STORE_CTX_get0_cert(sctx) : NULL;
+    served_list.rest = want_served ? X509_STORE_CTX_get0_untrusted(sctx) : NULL;
     served_list.from = 0;
     if (served_list.head != NULL && served_list.rest != NULL && sk_X509_num(served_list.rest) > 0 &&
         X509_cmp(sk_X509_value(served_list.rest, 0), served_list.head) == 0) {
@@ -532,7 +533,7 @@ static certpin_status verify_and_check(certpin_ctx *pin, X509_STORE_CTX *sctx,
     memset(&conn, 0, sizeof(conn));
     conn.host = host;
     conn.port = port;
-    st = views_build(sctx, verified_ok, &verified, &served);
+    st = views_build(sctx, verified_ok, cp_ctx_reports(pin), &verified, &served);
     if (st != CERTPIN_OK) {
         cp_result_set_error(result, have_host ? host : NULL, port,
                             st == CERTPIN_E_NOMEM ? "out of memory while reading the chain"

@@ -102,6 +102,11 @@ int64_t certpin_ctx_now(const certpin_ctx *c)
     return (int64_t)time(NULL);
 }
 
+int cp_ctx_reports(const certpin_ctx *c)
+{
+    return c != NULL && c->report_fn != NULL;
+}
+
 void cp_ctx_report(certpin_ctx *c, const certpin_conn *conn, const certpin_result *r)
 {
     certpin_report rep;

@@ -40,5 +40,8 @@ void cp_result_copy(certpin_result *dst, const certpin_result *src);
 /* Calls ctx's report callback for r if it is one that is reported (everything but accepted-pinned
  * and accepted-not-pinned). Adapters call it for the outcomes they set themselves. */
 void cp_ctx_report(certpin_ctx *ctx, const certpin_conn *conn, const certpin_result *r);
+/* Non-zero when ctx has a report callback: what only a report uses (the served chain) need not be
+ * gathered otherwise. */
+int cp_ctx_reports(const certpin_ctx *ctx);
 
 #endif /* CP_RESULT_H */
