@@ -4,9 +4,13 @@
  * than initialising a context again, and like it one allocation inside OpenSSL; certpin itself
  * allocates nothing per hash); base64 from EVP_EncodeBlock/EVP_DecodeBlock.
  *
- * What fails here is reported by status only: the errors OpenSSL queued for it are popped
- * (ERR_set_mark / ERR_pop_to_mark), so that certpin, which runs inside the application's
- * handshakes, never leaves an error on the thread's queue for SSL_get_error to find. */
+ * OpenSSL's error queue: a hash that succeeds queues nothing, so the check's hashes (the
+ * cp_sha256_run_* functions, on every handshake) take no mark: the mark and its pop cost more
+ * than a third of what certpin adds to the hashing itself (bench/, check section). When one of
+ * them fails (an allocation inside OpenSSL), the check fails closed and OpenSSL's reasons stay on
+ * the thread's queue, as OpenSSL's own functions leave them: the handshake fails with them. The
+ * other functions here, used outside handshakes' hot path, keep the queue as they found it
+ * (ERR_set_mark / ERR_pop_to_mark) even when they fail. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -43,10 +47,17 @@ typedef struct thread_ctx {
     EVP_MD_CTX *work;
 } thread_ctx;
 
+/* The calling thread's contexts once made: get_thread_ctx's fast path, without pthread_once and
+ * pthread_getspecific (the key remains what frees them when the thread exits). */
+static _Thread_local thread_ctx *tls_cached;
+
 static void free_thread_ctx(void *p)
 {
     thread_ctx *t = p;
     if (t != NULL) {
+        if (tls_cached == t) {
+            tls_cached = NULL; /* the destructor runs on the exiting thread itself */
+        }
         EVP_MD_CTX_free(t->template);
         EVP_MD_CTX_free(t->work);
         free(t);
@@ -109,12 +120,16 @@ out:
 /* The calling thread's contexts, made on first use and freed when the thread exits. */
 static thread_ctx *get_thread_ctx(const EVP_MD *md)
 {
-    thread_ctx *t;
+    thread_ctx *t = tls_cached;
+    if (t != NULL) {
+        return t;
+    }
     if (pthread_once(&tls_once, make_key) != 0 || !tls_key_ok) {
         return NULL;
     }
     t = pthread_getspecific(tls_key);
     if (t != NULL) {
+        tls_cached = t;
         return t;
     }
     t = calloc(1, sizeof(*t));
@@ -128,13 +143,13 @@ static thread_ctx *get_thread_ctx(const EVP_MD *md)
         free_thread_ctx(t);
         return NULL;
     }
+    tls_cached = t;
     return t;
 }
 
 certpin_status cp_sha256_run_begin(cp_sha256_run *run)
 {
     const EVP_MD *md;
-    (void)ERR_set_mark();
     run->ctx = NULL;
     md = get_md();
     if (md == NULL) {
@@ -162,20 +177,19 @@ certpin_status cp_sha256_run_next(cp_sha256_run *run, const unsigned char *data,
     return CERTPIN_OK;
 }
 
-void cp_sha256_run_end(cp_sha256_run *run)
-{
-    (void)run;
-    (void)ERR_pop_to_mark();
-}
+void cp_sha256_run_end(cp_sha256_run *run) { (void)run; }
 
 certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32])
 {
     cp_sha256_run run;
-    certpin_status st = cp_sha256_run_begin(&run);
+    certpin_status st;
+    (void)ERR_set_mark();
+    st = cp_sha256_run_begin(&run);
     if (st == CERTPIN_OK) {
         st = cp_sha256_run_next(&run, data, len, out);
     }
     cp_sha256_run_end(&run);
+    (void)ERR_pop_to_mark();
     return st;
 }
 

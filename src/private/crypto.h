@@ -14,11 +14,12 @@
 certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32]);
 
 /* Several SHA-256 in a row on one thread (the keys of a chain), paying once what cp_sha256 pays
- * per call (finding the thread's context, keeping the crypto library's error queue as it was):
+ * per call (finding the thread's context):
  *   cp_sha256_run_begin(&run);               (its failure is returned again by every _next)
  *   cp_sha256_run_next(&run, data, len, out); ...
  *   cp_sha256_run_end(&run);                 (always, also after a failure)
- * end drops whatever the crypto library queued on the thread's error queue since begin. */
+ * A run that succeeds leaves the crypto library's error queue as it was; one that fails may leave
+ * the library's reasons on it (cp_sha256 does not: it keeps the queue as it found it). */
 typedef struct cp_sha256_run {
     void *ctx;
     certpin_status status;

@@ -6,7 +6,10 @@
  *   2. a property query nothing satisfies ("fips=yes" where no FIPS provider is loaded) is refused;
  *   3. a library context with the default provider, "provider=default": accepted, and pins come out
  *      as SHA-256 ("abc" as in FIPS 180-2);
- *   4. a second configuration is refused: certpin already has its digest.
+ *   4. a second configuration is refused: certpin already has its digest;
+ *   5. a check leaves OpenSSL's error queue as the application left it: what is on it stays there
+ *      (nothing cleared), and nothing is added (certpin runs inside the application's handshakes,
+ *      where a stray error would be what SSL_get_error reports).
  * (1) is also the proof that the library context is used at all: the default context, which a
  * backend ignoring libctx would use, has SHA-256. */
 #include <setjmp.h>
@@ -19,6 +22,7 @@
 #include <cmocka.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/provider.h>
 
 #include "certpin/certpin.h"
@@ -74,6 +78,58 @@ static void second_configuration_refused(void **state)
     assert_memory_equal(pin, abc_sha256, sizeof(pin));
 }
 
+static void check_keeps_error_queue(void **state)
+{
+    static const unsigned char leaf[] = "the leaf's key";
+    static const unsigned char issuer[] = "the issuer's key";
+    static const unsigned char backup[] = "a backup key";
+    char pin_text[2][CERTPIN_PIN_STR_MAX];
+    const char *pins[2] = {pin_text[0], pin_text[1]};
+    unsigned char pin[CERTPIN_PIN_LEN];
+    certpin_cert chain[2];
+    certpin_domain d;
+    certpin_error err;
+    certpin_builder *b = certpin_builder_new();
+    certpin_policy *policy;
+    certpin_result *r = certpin_result_new();
+    unsigned long app_error;
+    (void)state;
+
+    assert_non_null(b);
+    assert_non_null(r);
+    assert_int_equal(certpin_pin_from_spki(issuer, sizeof(issuer), pin), CERTPIN_OK);
+    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, pin_text[0], sizeof(pin_text[0])),
+                     CERTPIN_OK);
+    assert_int_equal(certpin_pin_from_spki(backup, sizeof(backup), pin), CERTPIN_OK);
+    assert_int_equal(certpin_pin_format(pin, CERTPIN_PIN_OKHTTP, pin_text[1], sizeof(pin_text[1])),
+                     CERTPIN_OK);
+    memset(&d, 0, sizeof(d));
+    d.host = "api.example.com";
+    d.pins = pins;
+    d.pin_count = 2;
+    assert_int_equal(certpin_builder_add(b, &d, &err), CERTPIN_OK);
+    policy = certpin_builder_build(b, &err);
+    assert_non_null(policy);
+    memset(chain, 0, sizeof(chain));
+    chain[0].spki = leaf;
+    chain[0].spki_len = sizeof(leaf);
+    chain[1].spki = issuer;
+    chain[1].spki_len = sizeof(issuer);
+
+    ERR_clear_error();
+    ERR_raise(ERR_LIB_USER, 42); /* the application's own error, not yet handled */
+    app_error = ERR_peek_last_error();
+    assert_int_equal(certpin_check(policy, "api.example.com", 443, chain, 2, 0, r), CERTPIN_OK);
+    assert_int_equal(certpin_result_verdict(r), CERTPIN_ACCEPTED_PINNED);
+    assert_true(ERR_peek_last_error() == app_error);
+    assert_true(ERR_get_error() == app_error);
+    assert_true(ERR_peek_error() == 0);
+
+    certpin_result_free(r);
+    certpin_policy_free(policy);
+    certpin_builder_free(b);
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
@@ -81,6 +137,7 @@ int main(void)
         cmocka_unit_test(unsatisfiable_query_refused),
         cmocka_unit_test(libctx_and_query_accepted),
         cmocka_unit_test(second_configuration_refused),
+        cmocka_unit_test(check_keeps_error_queue),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     /* certpin keeps the digest (and so default_ctx) until the process ends: freed last */
