@@ -102,10 +102,7 @@ int64_t certpin_ctx_now(const certpin_ctx *c)
     return (int64_t)time(NULL);
 }
 
-int cp_ctx_reports(const certpin_ctx *c)
-{
-    return c != NULL && c->report_fn != NULL;
-}
+int cp_ctx_reports(const certpin_ctx *c) { return c != NULL && c->report_fn != NULL; }
 
 void cp_ctx_report(certpin_ctx *c, const certpin_conn *conn, const certpin_result *r)
 {
@@ -130,16 +127,28 @@ certpin_status certpin_ctx_check(certpin_ctx *c, const certpin_conn *conn, certp
 {
     certpin_policy *p;
     certpin_status st;
+    int owned;
     if (c == NULL || conn == NULL || r == NULL) {
         if (r != NULL) {
             cp_result_set_error(r, NULL, 0, "no certpin context or connection given");
         }
         return CERTPIN_E_ARG;
     }
-    p = certpin_ctx_get_policy(c);
+    /* The policy is held for the check: by r's own reference when r already holds the current
+     * policy (the check keeps it: a result reused connection after connection pays no reference
+     * counting), else by one taken here under the lock. */
+    (void)pthread_mutex_lock(&c->lock);
+    p = c->policy;
+    owned = p != r->policy;
+    if (owned) {
+        (void)certpin_policy_ref(p);
+    }
+    (void)pthread_mutex_unlock(&c->lock);
     st = certpin_check(p, conn->host, conn->port, conn->verified_chain, conn->verified_len,
                        certpin_ctx_now(c), r);
-    certpin_policy_free(p); /* r holds its own reference */
+    if (owned) {
+        certpin_policy_free(p); /* r holds its own reference */
+    }
     cp_ctx_report(c, conn, r);
     return st;
 }
