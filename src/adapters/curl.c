@@ -39,6 +39,11 @@ struct certpin_curl {
     void *app_prereq_data;
     certpin_result *result;
     int fresh_connect; /* certpin set CURLOPT_FORBID_REUSE and _FRESH_CONNECT */
+    /* The last URL of the handle's own transfers and what url_of made of it: each transfer asks
+     * twice (its connection, its request), and most transfers ask about the same URL as the one
+     * before. Used only for the attachment's own handle, on its thread. */
+    char *url_text;
+    struct url_info *url_parsed;
 };
 
 /* What one TLS connection of a pinned handle keeps in its SSL_CTX's ex_data (curl 7.88 makes one
@@ -79,6 +84,8 @@ static void pc_unref(certpin_curl *pc)
     if (pc != NULL && atomic_fetch_sub(&pc->refs, 1) == 1) {
         certpin_ctx_free(pc->pin);
         certpin_result_free(pc->result);
+        free(pc->url_text);
+        free(pc->url_parsed);
         free(pc);
     }
 }
@@ -221,20 +228,19 @@ static int indexes_ready(void)
 
 /* ---- the URL a transfer is for -------------------------------------------------------------- */
 
-typedef struct url_info {
+struct url_info {
     int https;
     char scheme[16];
     char host[CERTPIN_HOST_MAX]; /* canonical; "" when none usable */
     int host_is_ip;
     int port;
     char why[600]; /* when host is "" */
-} url_info;
+};
+typedef struct url_info url_info;
 
-/* The URL curl is connecting (or sending) for: CURLINFO_EFFECTIVE_URL, which curl 7.88 updates to
- * the new URL before it connects for a redirect, parsed by curl's own parser. */
-static void url_of(CURL *easy, url_info *u)
+/* What url_of makes of url (see there). */
+static void parse_url(const char *url, url_info *u)
 {
-    char *url = NULL;
     CURLU *h = curl_url();
     char *scheme = NULL;
     char *host = NULL;
@@ -244,8 +250,8 @@ static void url_of(CURL *easy, url_info *u)
 
     memset(u, 0, sizeof(*u));
     (void)snprintf(u->why, sizeof(u->why), "the transfer's URL has no host certpin can check");
-    if (h == NULL || curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
-        url == NULL || curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+    if (h == NULL || url == NULL ||
+        curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
         curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
         curl_url_cleanup(h);
         return;
@@ -281,6 +287,38 @@ static void url_of(CURL *easy, url_info *u)
     curl_free(host);
     curl_free(port);
     curl_url_cleanup(h);
+}
+
+/* The URL curl is connecting (or sending) for: CURLINFO_EFFECTIVE_URL, which curl 7.88 updates to
+ * the new URL before it connects for a redirect, parsed by curl's own parser. For the
+ * attachment's own handle the answer for the last URL is kept, and given again while the URL is
+ * the same (the parse is a pure function of the text). */
+static void url_of(certpin_curl *pc, CURL *easy, url_info *u)
+{
+    char *url = NULL;
+    int own = pc != NULL && easy == pc->easy;
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK) {
+        url = NULL;
+    }
+    if (own && url != NULL && pc->url_text != NULL && pc->url_parsed != NULL &&
+        strcmp(url, pc->url_text) == 0) {
+        *u = *pc->url_parsed;
+        return;
+    }
+    parse_url(url, u);
+    if (own && url != NULL) {
+        char *text = strdup(url);
+        url_info *parsed = pc->url_parsed != NULL ? pc->url_parsed : malloc(sizeof(*parsed));
+        free(pc->url_text);
+        pc->url_text = NULL;
+        pc->url_parsed = parsed;
+        if (text != NULL && parsed != NULL) {
+            *parsed = *u;
+            pc->url_text = text; /* kept only when both are there */
+        } else {
+            free(text);
+        }
+    }
 }
 
 /* ---- the handshake ------------------------------------------------------------------------ */
@@ -434,7 +472,7 @@ static CURLcode ssl_ctx_function(CURL *easy, void *sslctx, void *userptr)
         pc_unref(pc);
         return CURLE_OUT_OF_MEMORY;
     }
-    url_of(easy, &u);
+    url_of(pc, easy, &u);
     rec->id = pc->id;
     rec->own_handle = easy == pc->easy;
     rec->pin = certpin_ctx_ref(pc->pin);
@@ -496,7 +534,7 @@ static int request_allowed(certpin_curl *pc)
     url_info u;
     int ok = 0;
 
-    url_of(pc->easy, &u);
+    url_of(pc, pc->easy, &u);
     if (!u.https) {
         refuse(pc, &u, "certpin pins HTTPS: a pinned handle sends no request to a %s URL",
                u.scheme[0] != '\0' ? u.scheme : "non-https");

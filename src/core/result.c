@@ -10,9 +10,13 @@
 
 certpin_result *certpin_result_new(void)
 {
-    certpin_result *r = calloc(1, sizeof(*r));
+    /* Not calloc: the chain's pins and subjects (4 KiB of the result) are read only below
+     * chain_len, which is 0 here; zeroing them is a cost of every connection. */
+    certpin_result *r = malloc(sizeof(*r));
     if (r != NULL) {
-        r->depth = -1;
+        r->policy = NULL;
+        r->explanation = NULL;
+        certpin_result_reset(r);
     }
     return r;
 }
@@ -133,15 +137,26 @@ void cp_result_set_resumed(certpin_result *r, certpin_policy *policy, const char
 
 void cp_result_copy(certpin_result *dst, const certpin_result *src)
 {
-    char *explanation;
+    size_t i;
     if (dst == src) {
         return;
     }
     certpin_result_reset(dst);
-    explanation = dst->explanation; /* NULL after the reset; the copy makes its own on demand */
-    memcpy(dst, src, sizeof(*dst));
-    dst->explanation = explanation;
+    /* What a result holds: its fields, and the chain's pins and subjects up to chain_len (nothing
+     * reads past it). The copy makes its own explanation on demand. */
+    dst->verdict = src->verdict;
     dst->policy = certpin_policy_ref(src->policy);
+    dst->entry = src->entry;
+    dst->warnings = src->warnings;
+    dst->depth = src->depth;
+    dst->port = src->port;
+    memcpy(dst->host, src->host, sizeof(dst->host));
+    memcpy(dst->reason, src->reason, sizeof(dst->reason));
+    dst->chain_len = src->chain_len;
+    for (i = 0; i < src->chain_len && i < CP_MAX_CHAIN; i++) {
+        memcpy(dst->chain[i], src->chain[i], sizeof(dst->chain[i]));
+        memcpy(dst->subjects[i], src->subjects[i], sizeof(dst->subjects[i]));
+    }
 }
 
 /* ---- explanations ------------------------------------------------------------------------- */
