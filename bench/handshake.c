@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -383,6 +384,17 @@ static void clients_free(clients *c)
     certpin_ctx_free(c->pin);
 }
 
+/* The calling thread's CPU time: what the client itself spends on a connection (the server, on
+ * another thread, does the same work for every variant). */
+static double thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return 0;
+    }
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
 /* ---- the trials --------------------------------------------------------------------------- */
 
 /* A random order of the variants (Fisher-Yates): no variant always follows the same one. */
@@ -427,6 +439,7 @@ int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
     size_t warmup = o->quick ? 1 : 5;
     size_t batch = o->quick ? 1 : 5;
     static double per[VARIANTS][MAX_ROUNDS];
+    static double cpu[VARIANTS][MAX_ROUNDS]; /* the client thread's CPU time */
     static double r_adapter[MAX_ROUNDS];
     static double r_curl_certpin[MAX_ROUNDS];
     static double r_curl_pin[MAX_ROUNDS];
@@ -458,6 +471,7 @@ int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
     }
     for (r = 0; r < warmup + rounds; r++) {
         double t[VARIANTS][MAX_BATCH];
+        double tc[VARIANTS][MAX_BATCH];
         /* one handshake of each variant in a random order, batch times over; each variant's
          * time in the round is the median of its batch (a handshake the scheduler interrupted
          * does not make the round) */
@@ -466,7 +480,9 @@ int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
             shuffle(order, &seed);
             for (k = 0; k < VARIANTS; k++) {
                 double t0;
+                double c0;
                 v = order[k];
+                c0 = thread_cpu_ns();
                 t0 = bench_now_ns();
                 if (!run_variant(&c, v)) {
                     (void)fprintf(stderr, "certpin-bench: handshake: %s failed (round %zu)\n",
@@ -475,12 +491,14 @@ int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
                     goto out;
                 }
                 t[v][i] = (bench_now_ns() - t0) / 1000.0;
+                tc[v][i] = (thread_cpu_ns() - c0) / 1000.0;
             }
         }
         if (r >= warmup) {
             size_t at = r - warmup;
             for (v = 0; v < VARIANTS; v++) {
                 per[v][at] = bench_median(t[v], batch);
+                cpu[v][at] = bench_median(tc[v], batch);
             }
             r_adapter[at] = per[V_OPENSSL][at] / per[V_OPENSSL_CERTPIN][at];
             r_curl_certpin[at] = per[V_CURL][at] / per[V_CURL_CERTPIN][at];
@@ -500,11 +518,18 @@ int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
     for (v = 0; v < VARIANTS; v++) {
         double sorted[MAX_ROUNDS];
         double med;
+        double cpu_med;
+        char key[80];
         memcpy(sorted, per[v], rounds * sizeof(double));
         med = bench_median(sorted, rounds);
         bench_put(out, keys[v], med);
+        memcpy(sorted, cpu[v], rounds * sizeof(double));
+        cpu_med = bench_median(sorted, rounds);
+        (void)snprintf(key, sizeof(key), "%s_client_cpu", keys[v]);
+        bench_put(out, key, cpu_med);
         if (table != NULL) {
-            (void)fprintf(table, "  %-34s %8.1f us (median)\n", variant_names[v], med);
+            (void)fprintf(table, "  %-34s %8.1f us (median), the client's CPU %7.1f us\n",
+                          variant_names[v], med, cpu_med);
         }
     }
     if (table != NULL) {
