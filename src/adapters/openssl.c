@@ -18,6 +18,7 @@
 #include "private/error.h"
 #include "private/openssl.h"
 #include "private/result.h"
+#include "private/resume.h"
 #include "private/safety.h"
 
 /* The ClientHello checkpoint is a custom extension that is never sent: its add callback is the one
@@ -49,15 +50,6 @@ typedef struct conn_state {
     char *refusal;    /* set by an integration: refuse the connection with this reason */
 } conn_state;
 
-/* What an accepted full handshake leaves on its SSL_SESSION: resuming the session skips the
- * certificate, so the ClientHello checkpoint resumes only what certpin accepted under the same
- * policy for the same host. */
-typedef struct session_tag {
-    unsigned char policy_id[32];
-    certpin_verdict verdict;
-    char host[CERTPIN_HOST_MAX]; /* canonical */
-} session_tag;
-
 /* SSL ex_data of an SSL made from a prepared SSL_CTX that needed no state yet: the SSL has the
  * checkpoint, which an SSL made before attach_ctx does not (SSL_new copies the SSL_CTX's custom
  * extensions). Not allocated, never freed. */
@@ -66,6 +58,9 @@ static char born_prepared;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 static int ctx_index = -1;
 static int conn_index = -1;
+/* What an accepted full handshake leaves on its SSL_SESSION (a cp_session_tag): resuming the
+ * session skips the certificate, so the ClientHello checkpoint resumes only what certpin accepted
+ * under the same policy for the same host. */
 static int session_index = -1;
 
 /* ---- ex_data ------------------------------------------------------------------------------- */
@@ -173,8 +168,8 @@ static void session_tag_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int id
 static int session_tag_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
                            long argl, void *argp)
 {
-    const session_tag *src = *from_d;
-    session_tag *dst;
+    const cp_session_tag *src = *from_d;
+    cp_session_tag *dst;
     (void)to;
     (void)from;
     (void)idx;
@@ -580,11 +575,10 @@ static void fail_handshake(SSL *ssl, X509_STORE_CTX *sctx)
 static void tag_session(SSL *ssl, const certpin_result *result)
 {
     SSL_SESSION *sess = SSL_get_session(ssl);
-    const certpin_policy *policy = certpin_result_policy(result);
-    session_tag *tag;
-    session_tag *old;
+    cp_session_tag *tag;
+    cp_session_tag *old;
 
-    if (sess == NULL || policy == NULL) {
+    if (sess == NULL || certpin_result_policy(result) == NULL) {
         return;
     }
     /* Without a tag the session is simply never resumed by certpin: failing here is safe. */
@@ -592,9 +586,7 @@ static void tag_session(SSL *ssl, const certpin_result *result)
     if (tag == NULL) {
         return;
     }
-    memcpy(tag->policy_id, certpin_policy_id(policy), sizeof(tag->policy_id));
-    tag->verdict = certpin_result_verdict(result);
-    cp_strlcpy(tag->host, certpin_result_host(result), sizeof(tag->host));
+    cp_session_tag_set(tag, result);
     old = SSL_SESSION_get_ex_data(sess, session_index);
     if (!SSL_SESSION_set_ex_data(sess, session_index, tag)) {
         free(tag);
@@ -655,63 +647,39 @@ static int verify_callback(X509_STORE_CTX *sctx, void *arg)
 }
 
 /* Decides whether sess may be offered on ssl: only a session certpin accepted under the current
- * policy for the host this connection asks for. Sets result either way; reports a refusal when
- * report is set. */
+ * policy for the host this connection asks for (the core decides). Sets result either way; reports
+ * a refusal when report is set. */
 static int resumption_allowed(certpin_ctx *pin, SSL *ssl, const SSL_SESSION *sess,
                               certpin_result *result, int report)
 {
-    static const char refuse[] = "not resumed; drop it and connect again for a full handshake";
     certpin_policy *policy = certpin_ctx_get_policy(pin);
-    const session_tag *tag = SSL_SESSION_get_ex_data(sess, session_index);
+    const cp_session_tag *tag = SSL_SESSION_get_ex_data(sess, session_index);
     int port = peer_port(ssl);
     char host[ASKED_HOST_MAX];
+    char no_host[512];
     char canonical[CERTPIN_HOST_MAX];
     char why[512];
-    int allowed = 0;
+    cp_resume_host asked;
+    int allowed;
     certpin_conn conn;
 
-    memset(&conn, 0, sizeof(conn));
-    conn.port = port;
-    if (!asked_host(SSL_get0_param(ssl), host, why, sizeof(why))) {
-        cp_result_set_error(result, NULL, port, why);
-    } else if (certpin_host_canonical(host, canonical, NULL) != CERTPIN_OK) {
-        cp_result_set_error(result, host, port,
-                            "the host name set to verify is not a valid host name: session not "
-                            "resumed");
-    } else if (policy == NULL) {
-        cp_result_set_error(result, host, port, "no policy: certpin refuses to resume a session");
-    } else if (tag == NULL) {
-        (void)snprintf(why, sizeof(why),
-                       "session was not verified by certpin under this policy for this host (it "
-                       "carries no certpin tag: it comes from another SSL_CTX, from before "
-                       "attaching, or from storage): %s",
-                       refuse);
-        cp_result_set_error(result, host, port, why);
-    } else if (memcmp(tag->policy_id, certpin_policy_id(policy), sizeof(tag->policy_id)) != 0) {
-        (void)snprintf(why, sizeof(why),
-                       "session was not verified by certpin under this policy for this host (it "
-                       "was verified under another policy): %s",
-                       refuse);
-        cp_result_set_error(result, host, port, why);
-    } else if (strcmp(tag->host, canonical) != 0) {
-        (void)snprintf(why, sizeof(why),
-                       "session was not verified by certpin under this policy for this host (it "
-                       "was verified for %s): %s",
-                       tag->host, refuse);
-        cp_result_set_error(result, host, port, why);
-    } else if (!certpin_verdict_accepted(tag->verdict)) {
-        (void)snprintf(why, sizeof(why),
-                       "session was not verified by certpin under this policy for this host (its "
-                       "verdict was %s): %s",
-                       certpin_verdict_str(tag->verdict), refuse);
-        cp_result_set_error(result, host, port, why);
-    } else {
+    asked.name = asked_host(SSL_get0_param(ssl), host, no_host, sizeof(no_host)) ? host : NULL;
+    asked.none = no_host;
+    asked.what = "the host name set to verify";
+    allowed = cp_resume_allowed(policy, &asked, tag,
+                                "it carries no certpin tag: it comes from another SSL_CTX, from "
+                                "before attaching, or from storage",
+                                canonical, why, sizeof(why));
+    if (allowed) {
         cp_result_set_resumed(result, policy, canonical, port, tag->verdict);
-        allowed = 1;
-    }
-    if (!allowed && report) {
-        conn.host = certpin_result_host(result);
-        cp_ctx_report(pin, &conn, result);
+    } else {
+        cp_result_set_error(result, asked.name, port, why);
+        if (report) {
+            memset(&conn, 0, sizeof(conn));
+            conn.port = port;
+            conn.host = certpin_result_host(result);
+            cp_ctx_report(pin, &conn, result);
+        }
     }
     certpin_policy_free(policy);
     return allowed;
