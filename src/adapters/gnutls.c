@@ -17,6 +17,7 @@
 #include "private/crypto.h"
 #include "private/error.h"
 #include "private/result.h"
+#include "private/resume.h"
 #include "private/safety.h"
 
 /* The extension certpin registers on a session to keep its state there (gnutls_ext_set_data) and
@@ -28,10 +29,10 @@
  * check (the core takes CP_MAX_CHAIN certificates). */
 #define MAX_PAIRS 32
 
+/* What certpin keeps with a saved session: its tag, and the server's certificate, which binds a
+ * resumption to the session certpin offered. */
 typedef struct session_tag {
-    unsigned char policy_id[32];
-    char host[CERTPIN_HOST_MAX]; /* canonical */
-    certpin_verdict verdict;
+    cp_session_tag tag;
     unsigned char leaf_sha256[32]; /* SHA-256 of the server's certificate (DER) */
 } session_tag;
 
@@ -115,40 +116,22 @@ static void refuse(state *st, int unverified, const char *reason, const certpin_
     st->hs = HS_REFUSED;
 }
 
-/* Whether tag was reached under the policy now in force for the host certpin checks. */
-static int tag_current(const state *st, const session_tag *tag, char *why, size_t why_len)
+/* Whether tag was reached under policy for the host certpin checks (the core decides). */
+static int tag_current_under(const state *st, const certpin_policy *policy,
+                             const cp_session_tag *tag, char *why, size_t why_len)
 {
-    static const char tail[] = "not resumed; drop it and connect again for a full handshake";
-    certpin_policy *policy = certpin_ctx_get_policy(st->pin);
-    char canonical[CERTPIN_HOST_MAX];
-    int ok = 0;
+    cp_resume_host asked;
+    asked.name = st->host;
+    asked.none = "no host given to certpin_gnutls_attach: session not resumed";
+    asked.what = "the host given to certpin_gnutls_attach";
+    return cp_resume_allowed(policy, &asked, tag, NULL, NULL, why, why_len);
+}
 
-    if (st->host == NULL) {
-        (void)snprintf(why, why_len, "no host given to certpin_gnutls_attach: session not resumed");
-    } else if (certpin_host_canonical(st->host, canonical, NULL) != CERTPIN_OK) {
-        (void)snprintf(why, why_len,
-                       "the host given to certpin_gnutls_attach is not a valid host "
-                       "name: session not resumed");
-    } else if (policy == NULL) {
-        (void)snprintf(why, why_len, "no policy: certpin refuses to resume a session");
-    } else if (memcmp(tag->policy_id, certpin_policy_id(policy), sizeof(tag->policy_id)) != 0) {
-        (void)snprintf(why, why_len,
-                       "session was not verified by certpin under this policy for this "
-                       "host (it was verified under another policy): %s",
-                       tail);
-    } else if (strcmp(tag->host, canonical) != 0) {
-        (void)snprintf(why, why_len,
-                       "session was not verified by certpin under this policy for this "
-                       "host (it was verified for %s): %s",
-                       tag->host, tail);
-    } else if (!certpin_verdict_accepted(tag->verdict)) {
-        (void)snprintf(why, why_len,
-                       "session was not verified by certpin under this policy for this "
-                       "host (its verdict was %s): %s",
-                       certpin_verdict_str(tag->verdict), tail);
-    } else {
-        ok = 1;
-    }
+/* Whether tag was reached under the policy now in force for the host certpin checks. */
+static int tag_current(const state *st, const cp_session_tag *tag, char *why, size_t why_len)
+{
+    certpin_policy *policy = certpin_ctx_get_policy(st->pin);
+    int ok = tag_current_under(st, policy, tag, why, why_len);
     certpin_policy_free(policy);
     return ok;
 }
@@ -442,7 +425,7 @@ static int hello_send(gnutls_session_t session, gnutls_buffer_t extdata)
     st->offered = st->next_set;
     st->offered_tag = st->next_tag;
     st->next_set = 0;
-    if (st->offered && !tag_current(st, &st->offered_tag, why, sizeof(why))) {
+    if (st->offered && !tag_current(st, &st->offered_tag.tag, why, sizeof(why))) {
         /* Refused before the ClientHello is written: nothing is sent. */
         refuse(st, 0, why, NULL);
         return GNUTLS_E_CERTIFICATE_ERROR;
@@ -483,6 +466,7 @@ static int hook_fn(gnutls_session_t session, unsigned int htype, unsigned when,
         return GNUTLS_E_CERTIFICATE_ERROR;
     }
     if (gnutls_session_is_resumed(session)) {
+        /* One policy for the decision and for the result it leaves. */
         certpin_policy *policy = certpin_ctx_get_policy(st->pin);
         if (!st->offered) {
             refuse(st, 0,
@@ -500,11 +484,11 @@ static int hook_fn(gnutls_session_t session, unsigned int htype, unsigned when,
                    "the session resumed is not the one certpin_gnutls_session_set offered "
                    "(gnutls_session_set_data was called after it): connect again",
                    NULL);
-        } else if (!tag_current(st, &st->offered_tag, why, sizeof(why)) || policy == NULL) {
+        } else if (!tag_current_under(st, policy, &st->offered_tag.tag, why, sizeof(why))) {
             refuse(st, 0, why, NULL);
         } else {
-            cp_result_set_resumed(st->result, policy, st->offered_tag.host, st->port,
-                                  st->offered_tag.verdict);
+            cp_result_set_resumed(st->result, policy, st->offered_tag.tag.host, st->port,
+                                  st->offered_tag.tag.verdict);
             st->hs = HS_CLEARED;
         }
         certpin_policy_free(policy);
@@ -596,9 +580,7 @@ certpin_status certpin_gnutls_session_save(gnutls_session_t session, certpin_gnu
         certpin_gnutls_session_free(s);
         return CERTPIN_E_CRYPTO;
     }
-    memcpy(s->tag.policy_id, certpin_policy_id(policy), sizeof(s->tag.policy_id));
-    cp_strlcpy(s->tag.host, certpin_result_host(st->result), sizeof(s->tag.host));
-    s->tag.verdict = certpin_result_verdict(st->result);
+    cp_session_tag_set(&s->tag.tag, st->result);
     *out = s;
     return CERTPIN_OK;
 }
@@ -618,7 +600,7 @@ certpin_status certpin_gnutls_session_set(gnutls_session_t session,
     /* Offered either way: the ClientHello decides, as when the policy changes before it. */
     st->next_set = 1;
     st->next_tag = saved->tag;
-    return tag_current(st, &saved->tag, why, sizeof(why)) ? CERTPIN_OK : CERTPIN_E_ARG;
+    return tag_current(st, &saved->tag.tag, why, sizeof(why)) ? CERTPIN_OK : CERTPIN_E_ARG;
 }
 
 void certpin_gnutls_session_free(certpin_gnutls_session *saved)
