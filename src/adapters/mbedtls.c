@@ -20,6 +20,7 @@
 #include "certpin/mbedtls.h"
 #include "private/error.h"
 #include "private/result.h"
+#include "private/resume.h"
 #include "private/safety.h"
 
 #if MBEDTLS_VERSION_MAJOR != 2 || MBEDTLS_VERSION_MINOR < 28
@@ -29,16 +30,10 @@
 #error "the certpin mbedTLS adapter needs MBEDTLS_X509_CRT_PARSE_C and MBEDTLS_SSL_CLI_C"
 #endif
 
-/* What a resumed session carries: certpin's verdict, the policy and the host it was reached for. */
-typedef struct session_tag {
-    unsigned char policy_id[32];
-    char host[CERTPIN_HOST_MAX]; /* canonical */
-    certpin_verdict verdict;
-} session_tag;
-
+/* A saved session, with certpin's tag: its verdict, the policy and host it was reached for. */
 struct certpin_mbedtls_session {
     mbedtls_ssl_session session;
-    session_tag tag;
+    cp_session_tag tag;
 };
 
 /* The session certpin_mbedtls_session_set offered: its tag, and what identifies it in the
@@ -46,7 +41,7 @@ struct certpin_mbedtls_session {
  * is not taken for it. */
 typedef struct offer {
     int set;
-    session_tag tag;
+    cp_session_tag tag;
     size_t id_len;
     unsigned char id[32];
     unsigned char *ticket; /* a copy; NULL without a ticket */
@@ -154,42 +149,18 @@ static void refuse(certpin_mbedtls *cm, int unverified, const char *reason)
     cm->hs = HS_REFUSED;
 }
 
-/* Whether tag was reached under the policy now in force for the host now set; the reason if not. */
-static int tag_current(certpin_mbedtls *cm, const session_tag *tag, char *why, size_t why_len)
+/* Whether tag was reached under the policy now in force for the host now set (the core decides);
+ * the reason if not. */
+static int tag_current(certpin_mbedtls *cm, const cp_session_tag *tag, char *why, size_t why_len)
 {
-    static const char refuse_tail[] = "not resumed; drop it and connect again for a full handshake";
     certpin_policy *policy = certpin_ctx_get_policy(cm->pin);
-    const char *no_host = NULL;
-    const char *host = asked_host(cm, &no_host);
-    char canonical[CERTPIN_HOST_MAX];
-    int ok = 0;
+    cp_resume_host asked;
+    int ok;
 
-    if (host == NULL) {
-        (void)snprintf(why, why_len, "%s", no_host);
-    } else if (certpin_host_canonical(host, canonical, NULL) != CERTPIN_OK) {
-        (void)snprintf(why, why_len,
-                       "the host name set to verify is not a valid host name: session "
-                       "not resumed");
-    } else if (policy == NULL) {
-        (void)snprintf(why, why_len, "no policy: certpin refuses to resume a session");
-    } else if (memcmp(tag->policy_id, certpin_policy_id(policy), sizeof(tag->policy_id)) != 0) {
-        (void)snprintf(why, why_len,
-                       "session was not verified by certpin under this policy for this "
-                       "host (it was verified under another policy): %s",
-                       refuse_tail);
-    } else if (strcmp(tag->host, canonical) != 0) {
-        (void)snprintf(why, why_len,
-                       "session was not verified by certpin under this policy for this "
-                       "host (it was verified for %s): %s",
-                       tag->host, refuse_tail);
-    } else if (!certpin_verdict_accepted(tag->verdict)) {
-        (void)snprintf(why, why_len,
-                       "session was not verified by certpin under this policy for this "
-                       "host (its verdict was %s): %s",
-                       certpin_verdict_str(tag->verdict), refuse_tail);
-    } else {
-        ok = 1;
-    }
+    asked.none = NULL;
+    asked.name = asked_host(cm, &asked.none);
+    asked.what = "the host name set to verify";
+    ok = cp_resume_allowed(policy, &asked, tag, NULL, NULL, why, why_len);
     certpin_policy_free(policy);
     return ok;
 }
@@ -566,9 +537,7 @@ certpin_status certpin_mbedtls_session_save(certpin_mbedtls *cm, certpin_mbedtls
         certpin_mbedtls_session_free(s);
         return CERTPIN_E_CRYPTO;
     }
-    memcpy(s->tag.policy_id, certpin_policy_id(policy), sizeof(s->tag.policy_id));
-    cp_strlcpy(s->tag.host, certpin_result_host(cm->result), sizeof(s->tag.host));
-    s->tag.verdict = certpin_result_verdict(cm->result);
+    cp_session_tag_set(&s->tag, cm->result);
     *out = s;
     return CERTPIN_OK;
 }
