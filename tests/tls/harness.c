@@ -246,32 +246,21 @@ int server_port(const tls_server *s) { return s->base.port; }
 
 int server_wait(tls_server *s, unsigned n) { return base_wait(&s->base, n); }
 
-unsigned server_conns_with_data(tls_server *s)
+/* A counter of the server's, read under its lock. */
+static unsigned server_count(tls_server *s, const unsigned *counter)
 {
     unsigned n;
     (void)pthread_mutex_lock(&s->base.lock);
-    n = s->with_data;
+    n = *counter;
     (void)pthread_mutex_unlock(&s->base.lock);
     return n;
 }
 
-unsigned server_hellos(tls_server *s)
-{
-    unsigned n;
-    (void)pthread_mutex_lock(&s->base.lock);
-    n = s->hellos;
-    (void)pthread_mutex_unlock(&s->base.lock);
-    return n;
-}
+unsigned server_conns_with_data(tls_server *s) { return server_count(s, &s->with_data); }
 
-unsigned server_resumed(tls_server *s)
-{
-    unsigned n;
-    (void)pthread_mutex_lock(&s->base.lock);
-    n = s->resumed;
-    (void)pthread_mutex_unlock(&s->base.lock);
-    return n;
-}
+unsigned server_hellos(tls_server *s) { return server_count(s, &s->hellos); }
+
+unsigned server_resumed(tls_server *s) { return server_count(s, &s->resumed); }
 
 void server_stop(tls_server *s)
 {
