@@ -1,9 +1,7 @@
 /* Test servers for the libcurl integration (see curl_server.h). */
 #include "curl_server.h"
+#include "server_base.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,332 +10,18 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 
-#define MAX_WORKERS 256
-#define IO_TIMEOUT_S 5
-#define LIFETIME_S 120
 #define REQ_MAX 8192
 #define H2_STREAMS 32
-
-_Noreturn static void die(const char *what)
-{
-    (void)fprintf(stderr, "curl_server: %s\n", what);
-    ERR_print_errors_fp(stderr);
-    abort();
-}
-
-/* ---- sockets and identities ----------------------------------------------------------------- */
-
-static void set_timeouts(int fd)
-{
-    struct timeval tv;
-    tv.tv_sec = IO_TIMEOUT_S;
-    tv.tv_usec = 0;
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static socklen_t loopback(int family, int port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (family == AF_INET6) {
-        struct sockaddr_in6 a;
-        memset(&a, 0, sizeof(a));
-        a.sin6_family = AF_INET6;
-        a.sin6_addr = in6addr_loopback;
-        a.sin6_port = htons((uint16_t)port);
-        memcpy(ss, &a, sizeof(a));
-        return sizeof(a);
-    } else {
-        struct sockaddr_in a;
-        memset(&a, 0, sizeof(a));
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons((uint16_t)port);
-        memcpy(ss, &a, sizeof(a));
-        return sizeof(a);
-    }
-}
-
-/* A listening socket on loopback, port 0; its port in *port. -1 when the family is missing. */
-static int listen_loopback(int family, int *port)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = loopback(family, 0, &ss);
-    int one = 1;
-    int fd = socket(family, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0) {
-        (void)close(fd);
-        return -1;
-    }
-    len = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-        die("getsockname");
-    }
-    if (family == AF_INET6) {
-        struct sockaddr_in6 a;
-        memcpy(&a, &ss, sizeof(a));
-        *port = ntohs(a.sin6_port);
-    } else {
-        struct sockaddr_in a;
-        memcpy(&a, &ss, sizeof(a));
-        *port = ntohs(a.sin_port);
-    }
-    return fd;
-}
-
-typedef struct ident_data {
-    X509 *leaf;
-    EVP_PKEY *key;
-    STACK_OF(X509) * chain;
-} ident_data;
-
-static const struct {
-    const char *chain;
-    const char *key;
-} ident_files[ID_COUNT] = {
-    {"chain-legit.pem", "leaf.key"},      {"chain-rogue.pem", "rogue.key"},
-    {"chain-padded.pem", "rogue.key"},    {"chain-untrusted.pem", "ca3-leaf.key"},
-    {"chain-expired.pem", "expired.key"},
-};
-
-static void ident_load(ident_data *d, identity id)
-{
-    FILE *f = fopen(pki_path(ident_files[id].chain), "r");
-    X509 *x;
-    if (f == NULL) {
-        die(ident_files[id].chain);
-    }
-    d->leaf = PEM_read_X509(f, NULL, NULL, NULL);
-    d->chain = sk_X509_new_null();
-    if (d->leaf == NULL || d->chain == NULL) {
-        die(ident_files[id].chain);
-    }
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(d->chain, x)) {
-            die("push");
-        }
-    }
-    ERR_clear_error();
-    (void)fclose(f);
-    f = fopen(pki_path(ident_files[id].key), "r");
-    if (f == NULL) {
-        die(ident_files[id].key);
-    }
-    d->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    (void)fclose(f);
-    if (d->key == NULL) {
-        die(ident_files[id].key);
-    }
-}
-
-static void ident_free(ident_data *d)
-{
-    X509_free(d->leaf);
-    EVP_PKEY_free(d->key);
-    sk_X509_pop_free(d->chain, X509_free);
-}
-
-static int ident_use(SSL *ssl, const ident_data *d)
-{
-    return SSL_use_certificate(ssl, d->leaf) == 1 && SSL_use_PrivateKey(ssl, d->key) == 1 &&
-           SSL_set1_chain(ssl, d->chain) == 1;
-}
-
-/* ---- a generic loopback TLS server: accept loop, one thread per connection ------------------ */
-
-typedef struct base_server base_server;
-typedef void (*conn_fn)(base_server *b, int fd);
-
-struct base_server {
-    int fd;
-    int port;
-    int family;
-    atomic_int stop;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    conn_fn serve;
-    void *owner;
-    pthread_t workers[MAX_WORKERS];
-    size_t worker_count;
-    int open_fds[MAX_WORKERS];
-    size_t open_count;
-    unsigned in_handshake; /* connections accepted whose handshake has not ended yet */
-    struct timespec last_activity;
-};
-
-typedef struct worker_arg {
-    base_server *b;
-    int fd;
-} worker_arg;
-
-static void base_touch(base_server *b)
-{
-    (void)pthread_mutex_lock(&b->lock);
-    (void)clock_gettime(CLOCK_MONOTONIC, &b->last_activity);
-    (void)pthread_cond_broadcast(&b->cond);
-    (void)pthread_mutex_unlock(&b->lock);
-}
-
-static void base_handshake_ended(base_server *b)
-{
-    (void)pthread_mutex_lock(&b->lock);
-    b->in_handshake--;
-    (void)clock_gettime(CLOCK_MONOTONIC, &b->last_activity);
-    (void)pthread_cond_broadcast(&b->cond);
-    (void)pthread_mutex_unlock(&b->lock);
-}
-
-static void *base_worker(void *arg)
-{
-    worker_arg *w = arg;
-    base_server *b = w->b;
-    size_t i;
-    w->b->serve(w->b, w->fd);
-    (void)pthread_mutex_lock(&b->lock);
-    for (i = 0; i < b->open_count; i++) {
-        if (b->open_fds[i] == w->fd) {
-            b->open_fds[i] = b->open_fds[--b->open_count];
-            break;
-        }
-    }
-    (void)pthread_mutex_unlock(&b->lock);
-    (void)close(w->fd);
-    free(w);
-    ERR_clear_error();
-    return NULL;
-}
-
-static void *base_main(void *arg)
-{
-    base_server *b = arg;
-    time_t deadline = time(NULL) + LIFETIME_S;
-    while (!atomic_load(&b->stop) && time(NULL) < deadline) {
-        struct pollfd p;
-        worker_arg *w;
-        int c;
-        p.fd = b->fd;
-        p.events = POLLIN;
-        p.revents = 0;
-        if (poll(&p, 1, 50) <= 0) {
-            continue;
-        }
-        c = accept(b->fd, NULL, NULL);
-        if (c < 0) {
-            continue;
-        }
-        set_timeouts(c);
-        w = malloc(sizeof(*w));
-        if (w == NULL) {
-            (void)close(c);
-            continue;
-        }
-        w->b = b;
-        w->fd = c;
-        (void)pthread_mutex_lock(&b->lock);
-        if (b->worker_count >= MAX_WORKERS) {
-            (void)pthread_mutex_unlock(&b->lock);
-            (void)close(c);
-            free(w);
-            continue;
-        }
-        b->in_handshake++;
-        b->open_fds[b->open_count++] = c;
-        if (pthread_create(&b->workers[b->worker_count], NULL, base_worker, w) == 0) {
-            b->worker_count++;
-            (void)pthread_mutex_unlock(&b->lock);
-        } else {
-            b->in_handshake--;
-            b->open_count--;
-            (void)pthread_mutex_unlock(&b->lock);
-            (void)close(c);
-            free(w);
-        }
-    }
-    return NULL;
-}
-
-static int base_start(base_server *b, int family, conn_fn serve, void *owner)
-{
-    memset(b, 0, sizeof(*b));
-    b->family = family != 0 ? family : AF_INET;
-    b->fd = listen_loopback(b->family, &b->port);
-    if (b->fd < 0) {
-        return 0;
-    }
-    b->serve = serve;
-    b->owner = owner;
-    atomic_init(&b->stop, 0);
-    (void)pthread_mutex_init(&b->lock, NULL);
-    (void)pthread_cond_init(&b->cond, NULL);
-    (void)clock_gettime(CLOCK_MONOTONIC, &b->last_activity);
-    if (pthread_create(&b->thread, NULL, base_main, b) != 0) {
-        die("pthread_create");
-    }
-    return 1;
-}
-
-/* Waits until no connection is in its handshake and nothing happened for 100 ms (5 s at most). */
-static void base_settle(base_server *b)
-{
-    struct timespec start;
-    (void)clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        struct timespec now;
-        long quiet_ms;
-        long waited_ms;
-        unsigned busy;
-        (void)clock_gettime(CLOCK_MONOTONIC, &now);
-        (void)pthread_mutex_lock(&b->lock);
-        busy = b->in_handshake;
-        quiet_ms = (now.tv_sec - b->last_activity.tv_sec) * 1000 +
-                   (now.tv_nsec - b->last_activity.tv_nsec) / 1000000;
-        (void)pthread_mutex_unlock(&b->lock);
-        waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if ((busy == 0 && quiet_ms >= 100) || waited_ms > 5000) {
-            return;
-        }
-        (void)usleep(20000);
-    }
-}
-
-static void base_stop(base_server *b)
-{
-    size_t i;
-    atomic_store(&b->stop, 1);
-    (void)pthread_join(b->thread, NULL);
-    (void)pthread_mutex_lock(&b->lock);
-    for (i = 0; i < b->open_count; i++) {
-        (void)shutdown(b->open_fds[i], SHUT_RDWR);
-    }
-    (void)pthread_mutex_unlock(&b->lock);
-    for (i = 0; i < b->worker_count; i++) {
-        (void)pthread_join(b->workers[i], NULL);
-    }
-    (void)close(b->fd);
-    (void)pthread_mutex_destroy(&b->lock);
-    (void)pthread_cond_destroy(&b->cond);
-}
 
 /* ---- the HTTPS server ---------------------------------------------------------------------- */
 
 struct http_server {
     base_server base;
-    SSL_CTX *ctx;
-    ident_data ids[ID_COUNT];
-    atomic_int serve;
+    ident_set idents;
     int h2;
     pthread_mutex_t lock;
     char redirect[512];
@@ -373,8 +57,8 @@ static int response_for(http_server *s, const char *path, char *location, size_t
 {
     int status = 200;
     location[0] = '\0';
-    *body = atomic_load(&s->serve) == ID_LEGIT ? "hello from the legit server\n"
-                                               : "hello from another server\n";
+    *body = ident_set_serving(&s->idents) == ID_LEGIT ? "hello from the legit server\n"
+                                                      : "hello from another server\n";
     (void)pthread_mutex_lock(&s->lock);
     if (strcmp(path, "/redirect") == 0 && s->redirect[0] != '\0') {
         status = 302;
@@ -586,7 +270,7 @@ static void serve_h2(http_server *s, SSL *ssl)
     unsigned char buf[4096];
 
     if (c == NULL || nghttp2_session_callbacks_new(&cbs) != 0) {
-        die("nghttp2 callbacks");
+        harness_die("nghttp2 callbacks");
     }
     c->s = s;
     c->ssl = ssl;
@@ -595,7 +279,7 @@ static void serve_h2(http_server *s, SSL *ssl)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, h2_on_frame);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, h2_on_close);
     if (nghttp2_session_server_new(&session, cbs, c) != 0) {
-        die("nghttp2 session");
+        harness_die("nghttp2 session");
     }
     nghttp2_session_callbacks_del(cbs);
     if (nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, &iv, 1) == 0) {
@@ -621,21 +305,16 @@ static void serve_h2(http_server *s, SSL *ssl)
 static void http_conn(base_server *b, int fd)
 {
     http_server *s = b->owner;
-    const ident_data *id = &s->ids[atomic_load(&s->serve)];
-    SSL *ssl = SSL_new(s->ctx);
+    SSL *ssl = ident_set_ssl(&s->idents);
     int ok;
     const unsigned char *alpn = NULL;
     unsigned alpn_len = 0;
-
-    unsigned char type = 0;
-
-    /* Record type 22 (RFC 8446 section 5.1): what a ClientHello arrives in. */
-    int hello = recv(fd, &type, 1, MSG_PEEK) == 1 && type == 22;
+    int hello = base_peek_hello(fd);
     (void)pthread_mutex_lock(&s->lock);
     s->stats.connections++;
     s->stats.hellos += (unsigned)hello;
     (void)pthread_mutex_unlock(&s->lock);
-    ok = ssl != NULL && ident_use(ssl, id) && SSL_set_fd(ssl, fd) == 1 && SSL_accept(ssl) == 1;
+    ok = ssl != NULL && SSL_set_fd(ssl, fd) == 1 && SSL_accept(ssl) == 1;
     if (ok) {
         SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
         (void)pthread_mutex_lock(&s->lock);
@@ -672,39 +351,18 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
     return SSL_TLSEXT_ERR_OK;
 }
 
-static SSL_CTX *server_ctx(int max_version)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (ctx == NULL || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-        !SSL_CTX_set_max_proto_version(ctx, max_version != 0 ? max_version : TLS1_3_VERSION) ||
-        !SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"certpin-curl", 12)) {
-        die("server SSL_CTX");
-    }
-    (void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-    (void)SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
-    return ctx;
-}
-
 http_server *http_server_start(const http_server_opts *o)
 {
     http_server *s = calloc(1, sizeof(*s));
-    int i;
     if (s == NULL) {
-        die("calloc");
+        harness_die("calloc");
     }
-    s->ctx = server_ctx(o->max_version);
+    ident_set_load(&s->idents, o->id, o->max_version, "certpin-curl");
     s->h2 = o->h2;
-    SSL_CTX_set_alpn_select_cb(s->ctx, alpn_select, s);
-    for (i = 0; i < ID_COUNT; i++) {
-        ident_load(&s->ids[i], (identity)i);
-    }
-    atomic_init(&s->serve, (int)o->id);
+    SSL_CTX_set_alpn_select_cb(s->idents.ctx, alpn_select, s);
     (void)pthread_mutex_init(&s->lock, NULL);
     if (!base_start(&s->base, o->family, http_conn, s)) {
-        for (i = 0; i < ID_COUNT; i++) {
-            ident_free(&s->ids[i]);
-        }
-        SSL_CTX_free(s->ctx);
+        ident_set_free(&s->idents);
         (void)pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
@@ -712,7 +370,7 @@ http_server *http_server_start(const http_server_opts *o)
     return s;
 }
 
-void http_server_set_identity(http_server *s, identity id) { atomic_store(&s->serve, (int)id); }
+void http_server_set_identity(http_server *s, identity id) { ident_set_serve(&s->idents, id); }
 
 void http_server_set_redirect(http_server *s, const char *location)
 {
@@ -746,15 +404,11 @@ unsigned http_server_path_count(http_server *s, const char *path)
 
 void http_server_stop(http_server *s)
 {
-    int i;
     if (s == NULL) {
         return;
     }
     base_stop(&s->base);
-    for (i = 0; i < ID_COUNT; i++) {
-        ident_free(&s->ids[i]);
-    }
-    SSL_CTX_free(s->ctx);
+    ident_set_free(&s->idents);
     (void)pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -784,7 +438,7 @@ static void relay(SSL *ssl, int client_fd, int target)
             p[1].fd = target;
             p[1].events = POLLIN;
             p[1].revents = 0;
-            if (poll(p, 2, IO_TIMEOUT_S * 1000) <= 0) {
+            if (poll(p, 2, HARNESS_IO_TIMEOUT_S * 1000) <= 0) {
                 return;
             }
             if (p[1].revents != 0) {
@@ -836,14 +490,14 @@ static void proxy_conn(base_server *b, int fd)
         port = colon != NULL ? atoi(colon + 1) : 0;
         /* Loopback only, whatever the request names. */
         t = socket(b->family, SOCK_STREAM, 0);
-        len = loopback(b->family, port, &ss);
+        len = harness_loopback(b->family, port, &ss);
         if (port <= 0 || port > 65535 || t < 0 || connect(t, (struct sockaddr *)&ss, len) != 0) {
             (void)SSL_write(ssl, refused, (int)strlen(refused));
         } else if (SSL_write(ssl, established, (int)strlen(established)) > 0) {
             (void)pthread_mutex_lock(&p->lock);
             p->tunnels++;
             (void)pthread_mutex_unlock(&p->lock);
-            set_timeouts(t);
+            harness_set_timeouts(t);
             relay(ssl, fd, t);
         }
         if (t >= 0) {
@@ -858,9 +512,9 @@ https_proxy *https_proxy_start(int family, identity id)
 {
     https_proxy *p = calloc(1, sizeof(*p));
     if (p == NULL) {
-        die("calloc");
+        harness_die("calloc");
     }
-    p->ctx = server_ctx(0);
+    p->ctx = base_ssl_ctx(0, "certpin-curl");
     ident_load(&p->id, id);
     (void)pthread_mutex_init(&p->lock, NULL);
     if (!base_start(&p->base, family, proxy_conn, p)) {

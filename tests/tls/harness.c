@@ -1,28 +1,20 @@
 /* The TLS test harness (see harness.h). */
 #include "harness.h"
+#include "server_base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #define MAX_PINS 32
-#define MAX_WORKERS 1024
-#define IO_TIMEOUT_S 5
-#define SERVER_LIFETIME_S 120
 
 /* ---- the PKI ------------------------------------------------------------------------------- */
 
@@ -33,7 +25,7 @@ static struct {
 } pins[MAX_PINS];
 static size_t pin_count;
 
-void harness_die(const char *what)
+_Noreturn void harness_die(const char *what)
 {
     (void)fprintf(stderr, "harness: %s\n", what);
     ERR_print_errors_fp(stderr);
@@ -162,7 +154,7 @@ certpin_policy *policy_build(const policy_spec *spec)
 void harness_set_timeouts(int fd)
 {
     struct timeval tv;
-    tv.tv_sec = IO_TIMEOUT_S;
+    tv.tv_sec = HARNESS_IO_TIMEOUT_S;
     tv.tv_usec = 0;
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -193,92 +185,27 @@ socklen_t harness_loopback(int family, int port, struct sockaddr_storage *ss)
 
 /* ---- the server ---------------------------------------------------------------------------- */
 
-typedef struct ident_data {
-    X509 *leaf;
-    EVP_PKEY *key;
-    STACK_OF(X509) * chain;
-} ident_data;
-
 struct tls_server {
-    int fd;
-    int port;
-    SSL_CTX *ctx;
-    ident_data ids[ID_COUNT];
-    atomic_int serve;
-    atomic_int stop;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    unsigned handled;
+    base_server base;
+    ident_set idents;
+    /* under base.lock */
     unsigned hellos;
     unsigned with_data;
     unsigned resumed;
-    pthread_t workers[MAX_WORKERS];
-    size_t worker_count;
 };
 
-static const struct {
-    const char *chain;
-    const char *key;
-} ident_files[ID_COUNT] = {
-    {"chain-legit.pem", "leaf.key"},      {"chain-rogue.pem", "rogue.key"},
-    {"chain-padded.pem", "rogue.key"},    {"chain-untrusted.pem", "ca3-leaf.key"},
-    {"chain-expired.pem", "expired.key"},
-};
-
-static void ident_load(ident_data *d, const char *chain_file, const char *key_file)
+/* One connection: the handshake, then one read answered "OK\n" if anything arrived. */
+static void server_conn(base_server *b, int fd)
 {
-    FILE *f = fopen(pki_path(chain_file), "r");
-    X509 *x;
-    if (f == NULL) {
-        harness_die(chain_file);
-    }
-    d->leaf = PEM_read_X509(f, NULL, NULL, NULL);
-    d->chain = sk_X509_new_null();
-    if (d->leaf == NULL || d->chain == NULL) {
-        harness_die(chain_file);
-    }
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(d->chain, x)) {
-            harness_die("push");
-        }
-    }
-    ERR_clear_error(); /* the end of the file */
-    (void)fclose(f);
-    f = fopen(pki_path(key_file), "r");
-    if (f == NULL) {
-        harness_die(key_file);
-    }
-    d->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    (void)fclose(f);
-    if (d->key == NULL) {
-        harness_die(key_file);
-    }
-}
-
-typedef struct worker_arg {
-    tls_server *s;
-    int fd;
-} worker_arg;
-
-static void *server_conn(void *arg)
-{
-    worker_arg *w = arg;
-    tls_server *s = w->s;
-    const ident_data *id = &s->ids[atomic_load(&s->serve)];
-    SSL *ssl = SSL_new(s->ctx);
+    tls_server *s = b->owner;
+    SSL *ssl = ident_set_ssl(&s->idents);
     int data = 0;
     int reused = 0;
-    int hello = 0;
-    unsigned char type;
+    int hello = base_peek_hello(fd);
+    int ok = ssl != NULL && SSL_set_fd(ssl, fd) == 1 && SSL_accept(ssl) == 1;
 
-    /* Record type 22 (RFC 8446 section 5.1): what a ClientHello arrives in. */
-    if (recv(w->fd, &type, 1, MSG_PEEK) == 1 && type == 22) {
-        hello = 1;
-    }
-    if (ssl != NULL && SSL_use_certificate(ssl, id->leaf) == 1 &&
-        SSL_use_PrivateKey(ssl, id->key) == 1 && SSL_set1_chain(ssl, id->chain) == 1 &&
-        SSL_set_fd(ssl, w->fd) == 1 && SSL_accept(ssl) == 1) {
+    base_handshake_ended(b);
+    if (ok) {
         char buf[256];
         int n;
         reused = SSL_session_reused(ssl);
@@ -290,181 +217,58 @@ static void *server_conn(void *arg)
         (void)SSL_shutdown(ssl);
     }
     SSL_free(ssl);
-    (void)close(w->fd);
-    ERR_clear_error();
-    free(w);
-    (void)pthread_mutex_lock(&s->lock);
-    s->handled++;
+    (void)pthread_mutex_lock(&b->lock);
     s->hellos += (unsigned)hello;
     s->with_data += (unsigned)data;
     s->resumed += (unsigned)reused;
-    (void)pthread_cond_broadcast(&s->cond);
-    (void)pthread_mutex_unlock(&s->lock);
-    return NULL;
-}
-
-static void *server_main(void *arg)
-{
-    tls_server *s = arg;
-    time_t deadline = time(NULL) + SERVER_LIFETIME_S;
-    size_t i;
-
-    while (!atomic_load(&s->stop) && time(NULL) < deadline) {
-        struct pollfd p;
-        worker_arg *w;
-        int c;
-        p.fd = s->fd;
-        p.events = POLLIN;
-        p.revents = 0;
-        if (poll(&p, 1, 50) <= 0) {
-            continue;
-        }
-        c = accept(s->fd, NULL, NULL);
-        if (c < 0) {
-            continue;
-        }
-        harness_set_timeouts(c);
-        w = malloc(sizeof(*w));
-        if (w == NULL) {
-            (void)close(c);
-            continue;
-        }
-        w->s = s;
-        w->fd = c;
-        if (s->worker_count < MAX_WORKERS &&
-            pthread_create(&s->workers[s->worker_count], NULL, server_conn, w) == 0) {
-            s->worker_count++;
-        } else {
-            (void)server_conn(w);
-        }
-    }
-    for (i = 0; i < s->worker_count; i++) {
-        (void)pthread_join(s->workers[i], NULL);
-    }
-    return NULL;
+    (void)pthread_mutex_unlock(&b->lock);
 }
 
 tls_server *server_start(int family, identity id)
 {
     tls_server *s = calloc(1, sizeof(*s));
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int i;
-    int one = 1;
 
     if (s == NULL) {
         harness_die("calloc");
     }
-    s->fd = socket(family, SOCK_STREAM, 0);
-    if (s->fd < 0) {
+    ident_set_load(&s->idents, id, 0, "certpin-tests");
+    if (!base_start(&s->base, family, server_conn, s)) {
+        ident_set_free(&s->idents);
         free(s);
         return NULL;
-    }
-    (void)setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    len = harness_loopback(family, 0, &ss);
-    if (bind(s->fd, (struct sockaddr *)&ss, len) != 0 || listen(s->fd, 64) != 0) {
-        (void)close(s->fd);
-        free(s);
-        return NULL;
-    }
-    len = sizeof(ss);
-    if (getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0) {
-        harness_die("getsockname");
-    }
-    if (family == AF_INET6) {
-        struct sockaddr_in6 a;
-        memcpy(&a, &ss, sizeof(a));
-        s->port = ntohs(a.sin6_port);
-    } else {
-        struct sockaddr_in a;
-        memcpy(&a, &ss, sizeof(a));
-        s->port = ntohs(a.sin_port);
-    }
-    s->ctx = SSL_CTX_new(TLS_server_method());
-    if (s->ctx == NULL || !SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION) ||
-        !SSL_CTX_set_max_proto_version(s->ctx, TLS1_3_VERSION) ||
-        !SSL_CTX_set_session_id_context(s->ctx, (const unsigned char *)"certpin-tests", 13)) {
-        harness_die("server SSL_CTX");
-    }
-    (void)SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_SERVER);
-    /* Send exactly the bundle's certificates, nothing OpenSSL would add. */
-    (void)SSL_CTX_set_mode(s->ctx, SSL_MODE_NO_AUTO_CHAIN);
-    for (i = 0; i < ID_COUNT; i++) {
-        ident_load(&s->ids[i], ident_files[i].chain, ident_files[i].key);
-    }
-    atomic_init(&s->serve, (int)id);
-    atomic_init(&s->stop, 0);
-    (void)pthread_mutex_init(&s->lock, NULL);
-    (void)pthread_cond_init(&s->cond, NULL);
-    if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
-        harness_die("pthread_create");
     }
     return s;
 }
 
-void server_set_identity(tls_server *s, identity id) { atomic_store(&s->serve, (int)id); }
+void server_set_identity(tls_server *s, identity id) { ident_set_serve(&s->idents, id); }
 
-int server_port(const tls_server *s) { return s->port; }
+int server_port(const tls_server *s) { return s->base.port; }
 
-int server_wait(tls_server *s, unsigned n)
-{
-    struct timespec until;
-    int ok = 1;
-    (void)clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
-    (void)pthread_mutex_lock(&s->lock);
-    while (s->handled < n && ok) {
-        ok = pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0;
-    }
-    ok = s->handled >= n;
-    (void)pthread_mutex_unlock(&s->lock);
-    return ok;
-}
+int server_wait(tls_server *s, unsigned n) { return base_wait(&s->base, n); }
 
-unsigned server_conns_with_data(tls_server *s)
+/* A counter of the server's, read under its lock. */
+static unsigned server_count(tls_server *s, const unsigned *counter)
 {
     unsigned n;
-    (void)pthread_mutex_lock(&s->lock);
-    n = s->with_data;
-    (void)pthread_mutex_unlock(&s->lock);
+    (void)pthread_mutex_lock(&s->base.lock);
+    n = *counter;
+    (void)pthread_mutex_unlock(&s->base.lock);
     return n;
 }
 
-unsigned server_hellos(tls_server *s)
-{
-    unsigned n;
-    (void)pthread_mutex_lock(&s->lock);
-    n = s->hellos;
-    (void)pthread_mutex_unlock(&s->lock);
-    return n;
-}
+unsigned server_conns_with_data(tls_server *s) { return server_count(s, &s->with_data); }
 
-unsigned server_resumed(tls_server *s)
-{
-    unsigned n;
-    (void)pthread_mutex_lock(&s->lock);
-    n = s->resumed;
-    (void)pthread_mutex_unlock(&s->lock);
-    return n;
-}
+unsigned server_hellos(tls_server *s) { return server_count(s, &s->hellos); }
+
+unsigned server_resumed(tls_server *s) { return server_count(s, &s->resumed); }
 
 void server_stop(tls_server *s)
 {
-    int i;
     if (s == NULL) {
         return;
     }
-    atomic_store(&s->stop, 1);
-    (void)pthread_join(s->thread, NULL);
-    (void)close(s->fd);
-    for (i = 0; i < ID_COUNT; i++) {
-        X509_free(s->ids[i].leaf);
-        EVP_PKEY_free(s->ids[i].key);
-        sk_X509_pop_free(s->ids[i].chain, X509_free);
-    }
-    SSL_CTX_free(s->ctx);
-    (void)pthread_mutex_destroy(&s->lock);
-    (void)pthread_cond_destroy(&s->cond);
+    base_stop(&s->base);
+    ident_set_free(&s->idents);
     free(s);
 }
 

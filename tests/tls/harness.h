@@ -17,8 +17,9 @@
 #include <sys/socket.h>
 
 /* Says what failed (and OpenSSL's errors) and aborts: a harness failure, not a test result. */
-void harness_die(const char *what);
-/* Send and receive time-outs on a socket, so that nothing waits for ever. */
+_Noreturn void harness_die(const char *what);
+/* Send and receive time-outs on a socket (HARNESS_IO_TIMEOUT_S), so that nothing waits for ever. */
+#define HARNESS_IO_TIMEOUT_S 5
 void harness_set_timeouts(int fd);
 /* A loopback address of family (AF_INET: 127.0.0.1, AF_INET6: ::1) with port. */
 socklen_t harness_loopback(int family, int port, struct sockaddr_storage *ss);
@@ -65,6 +66,7 @@ typedef enum identity {
     ID_COUNT
 } identity;
 
+/* (Built on server_base.h, which the libcurl tests' servers share.) */
 typedef struct tls_server tls_server;
 
 /* Starts a server on 127.0.0.1 (family AF_INET) or ::1 (AF_INET6), port 0, TLS 1.2 and 1.3, with
