@@ -7,7 +7,7 @@
 # connection and is killed on exit whatever happens; every step has a time-out.
 #
 # The TLS stacks' examples take POLICY CAFILE HOST ADDRESS PORT. With --curl, the client is the
-# libcurl example (examples/curl_client.c, through tests/curl/run-example.sh), which takes
+# libcurl example (examples/curl_client.c), which takes
 # POLICY CAFILE URL API_KEY ADDRESS (ADDRESS maps api.example.com to 127.0.0.1); it gets 30 s
 # instead of 20, and a refusal must also print certpin's explanation on stderr.
 set -euo pipefail
