@@ -26,7 +26,7 @@ set logscale x
 set format x "10^{%T}"
 set xrange [5:2000000]
 set yrange [0:*]
-set key top left
+set key top left opaque box
 set grid
 plot "$data" using 1:2 with linespoints lw 2 pt 7 title "exact hit", \
      "" using 1:3 with linespoints lw 2 pt 5 title "*. hit", \
