@@ -25,21 +25,6 @@
 #define THREADS 4
 #define CHECKS_PER_THREAD 20000
 
-static certpin_policy *load(const char *source, const char *tmpl)
-{
-    char json[4096];
-    certpin_error err;
-    certpin_policy *p;
-    expand(tmpl, json, sizeof(json));
-    memset(&err, 0, sizeof(err));
-    p = certpin_policy_load_buffer(json, strlen(json), source, NULL, &err);
-    if (p == NULL) {
-        print_error("%s: %s: %s\n", source, err.path, err.text);
-    }
-    assert_non_null(p);
-    return p;
-}
-
 static const char main_json[] =
     "{\"certpin\": 1, \"unpinned\": \"allow\", \"domains\": [\n"
     " {\"host\": \"api.example.com\", \"pins\": [\"@leaf\", \"@backup\"]},\n"
@@ -111,7 +96,7 @@ static const clock_case clocks[] = {
 
 static void test_ctx_clock(void **state)
 {
-    certpin_policy *p = load("main.json", main_json);
+    certpin_policy *p = load_expanded("main.json", main_json);
     certpin_ctx *ctx = certpin_ctx_new(p);
     certpin_result *r = certpin_result_new();
     int64_t now;
@@ -233,8 +218,8 @@ static void test_ctx_reports(void **state)
     size_t i;
     (void)state;
 
-    pols[USE_MAIN] = load("main.json", main_json);
-    pols[USE_DENY] = load("deny.json", deny_json);
+    pols[USE_MAIN] = load_expanded("main.json", main_json);
+    pols[USE_DENY] = load_expanded("deny.json", deny_json);
     assert_non_null(r);
     for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
         const report_case *c = &reports[i];
@@ -292,7 +277,7 @@ static void test_ctx_reports(void **state)
 /* A check without a connection fails closed (and there is nothing to report). */
 static void test_ctx_bad_args(void **state)
 {
-    certpin_policy *p = load("main.json", main_json);
+    certpin_policy *p = load_expanded("main.json", main_json);
     certpin_ctx *ctx = certpin_ctx_new(p);
     certpin_result *r = certpin_result_new();
     test_chain ch;
@@ -322,7 +307,7 @@ static void test_ctx_bad_args(void **state)
 static void test_ctx_null_policy(void **state)
 {
     static const char *const hosts[] = {"api.example.com", "other.org", "off.example.com"};
-    certpin_policy *p = load("main.json", main_json);
+    certpin_policy *p = load_expanded("main.json", main_json);
     certpin_ctx *empty = certpin_ctx_new(NULL);
     certpin_ctx *ctx = certpin_ctx_new(p);
     certpin_result *r = certpin_result_new();
@@ -373,8 +358,8 @@ static void test_ctx_null_policy(void **state)
 
 static void test_ctx_refcounts(void **state)
 {
-    certpin_policy *a = load("a.json", a_json);
-    certpin_policy *b = load("b.json", b_json);
+    certpin_policy *a = load_expanded("a.json", a_json);
+    certpin_policy *b = load_expanded("b.json", b_json);
     certpin_ctx *ctx = certpin_ctx_new(a);
     certpin_result *r = certpin_result_new();
     test_chain x;
@@ -488,8 +473,8 @@ static void test_ctx_swap_under_load(void **state)
     (void)state;
 
     memset(&s, 0, sizeof(s));
-    s.a = load("a.json", a_json);
-    s.b = load("b.json", b_json);
+    s.a = load_expanded("a.json", a_json);
+    s.b = load_expanded("b.json", b_json);
     memcpy(s.a_id, certpin_policy_id(s.a), 32);
     memcpy(s.b_id, certpin_policy_id(s.b), 32);
     assert_memory_not_equal(s.a_id, s.b_id, 32);
@@ -544,8 +529,8 @@ static int64_t swapping_clock(void *arg)
 
 static void test_ctx_swap_during_check(void **state)
 {
-    certpin_policy *a = load("a.json", a_json);
-    certpin_policy *b = load("b.json", b_json);
+    certpin_policy *a = load_expanded("a.json", a_json);
+    certpin_policy *b = load_expanded("b.json", b_json);
     unsigned char a_id[32];
     certpin_ctx *ctx = certpin_ctx_new(a);
     certpin_result *r = certpin_result_new();
@@ -624,7 +609,7 @@ static void test_concurrent_checks(void **state)
 {
     conc_shared s;
     pthread_t t[THREADS];
-    certpin_policy *p = load("main.json", main_json);
+    certpin_policy *p = load_expanded("main.json", main_json);
     size_t i;
     (void)state;
 

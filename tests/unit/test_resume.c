@@ -27,21 +27,6 @@ static const char b_json[] =
     "{\"certpin\": 1, \"domains\": [\n"
     " {\"host\": \"api.example.com\", \"pins\": [\"@yleaf\", \"@ybackup\"]}]}\n";
 
-static certpin_policy *load(const char *source, const char *tmpl)
-{
-    char json[4096];
-    certpin_error err;
-    certpin_policy *p;
-    expand(tmpl, json, sizeof(json));
-    memset(&err, 0, sizeof(err));
-    p = certpin_policy_load_buffer(json, strlen(json), source, NULL, &err);
-    if (p == NULL) {
-        print_error("%s: %s: %s\n", source, err.path, err.text);
-    }
-    assert_non_null(p);
-    return p;
-}
-
 typedef enum which { NONE = 0, POLICY_A, POLICY_B } which;
 
 typedef struct resume_case {
@@ -122,8 +107,8 @@ static const resume_case cases[] = {
 
 static void test_resume_table(void **state)
 {
-    certpin_policy *a = load("a.json", a_json);
-    certpin_policy *b = load("b.json", b_json);
+    certpin_policy *a = load_expanded("a.json", a_json);
+    certpin_policy *b = load_expanded("b.json", b_json);
     size_t i;
     (void)state;
 
@@ -166,8 +151,8 @@ static void test_resume_table(void **state)
 /* A refusal longer than the caller's buffer is cut, and still a refusal. */
 static void test_resume_short_buffer(void **state)
 {
-    certpin_policy *a = load("a.json", a_json);
-    certpin_policy *b = load("b.json", b_json);
+    certpin_policy *a = load_expanded("a.json", a_json);
+    certpin_policy *b = load_expanded("b.json", b_json);
     cp_resume_host host = {"api.example.com", no_host, host_what};
     cp_session_tag tag;
     char why[16];
@@ -188,8 +173,8 @@ static void test_resume_short_buffer(void **state)
 /* Tags made from check results, as the adapters make them after a full handshake. */
 static void test_resume_tag_from_result(void **state)
 {
-    certpin_policy *a = load("a.json", a_json);
-    certpin_policy *b = load("b.json", b_json);
+    certpin_policy *a = load_expanded("a.json", a_json);
+    certpin_policy *b = load_expanded("b.json", b_json);
     certpin_ctx *ctx = certpin_ctx_new(a);
     certpin_result *r = certpin_result_new();
     cp_resume_host host = {"Api.Example.com", no_host, host_what};
