@@ -80,12 +80,10 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
     for (i = 0; i < chain_len; i++) {
         certpin_status st;
         if (chain[i].spki == NULL || chain[i].spki_len == 0) {
-            cp_sha256_run_end(&run);
             return fail(r, CERTPIN_E_ARG, "a certificate of the chain has no public key");
         }
         st = cp_sha256_run_next(&run, chain[i].spki, chain[i].spki_len, r->chain[i]);
         if (st != CERTPIN_OK) {
-            cp_sha256_run_end(&run);
             return fail(r, st, "SHA-256 failed in the crypto library");
         }
         if (chain[i].subject != NULL) {
@@ -94,7 +92,6 @@ certpin_status certpin_check(const certpin_policy *policy, const char *host, int
             r->subjects[i][0] = '\0';
         }
     }
-    cp_sha256_run_end(&run);
     r->chain_len = chain_len;
 
     /* Deny pins name keys known to be compromised: those of every matching entry apply, in every

@@ -177,8 +177,6 @@ certpin_status cp_sha256_run_next(cp_sha256_run *run, const unsigned char *data,
     return CERTPIN_OK;
 }
 
-void cp_sha256_run_end(cp_sha256_run *run) { (void)run; }
-
 certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char out[32])
 {
     cp_sha256_run run;
@@ -188,7 +186,6 @@ certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char ou
     if (st == CERTPIN_OK) {
         st = cp_sha256_run_next(&run, data, len, out);
     }
-    cp_sha256_run_end(&run);
     (void)ERR_pop_to_mark();
     return st;
 }

@@ -18,5 +18,3 @@ certpin_status cp_sha256_run_next(cp_sha256_run *run, const unsigned char *data,
     }
     return cp_sha256(data, len, out);
 }
-
-void cp_sha256_run_end(cp_sha256_run *run) { (void)run; }

@@ -17,9 +17,9 @@ certpin_status cp_sha256(const unsigned char *data, size_t len, unsigned char ou
  * per call (finding the thread's context):
  *   cp_sha256_run_begin(&run);               (its failure is returned again by every _next)
  *   cp_sha256_run_next(&run, data, len, out); ...
- *   cp_sha256_run_end(&run);                 (always, also after a failure)
- * A run that succeeds leaves the crypto library's error queue as it was; one that fails may leave
- * the library's reasons on it (cp_sha256 does not: it keeps the queue as it found it). */
+ * A run holds nothing to release. A run that succeeds leaves the crypto library's error queue as it
+ * was; one that fails may leave the library's reasons on it (cp_sha256 does not: it keeps the queue
+ * as it found it). */
 typedef struct cp_sha256_run {
     void *ctx;
     certpin_status status;
@@ -27,7 +27,6 @@ typedef struct cp_sha256_run {
 certpin_status cp_sha256_run_begin(cp_sha256_run *run);
 certpin_status cp_sha256_run_next(cp_sha256_run *run, const unsigned char *data, size_t len,
                                   unsigned char out[32]);
-void cp_sha256_run_end(cp_sha256_run *run);
 
 /* Incremental SHA-256 for the policy identity. */
 typedef struct cp_sha256_ctx cp_sha256_ctx;
