@@ -20,6 +20,7 @@
 #include "private/policy.h"
 
 #define HOST "api.example.com"
+#define MAX_ROUNDS 301
 
 typedef struct check_arg {
     const bench_chain *chain;
@@ -168,30 +169,6 @@ static void loop_ctx_check(void *p, size_t iters)
     bench_sink(acc);
 }
 
-static certpin_policy *check_policy(const bench_chain *chain)
-{
-    uint64_t seed = 42;
-    char backup[72];
-    const char *pins[2];
-    certpin_domain d;
-    certpin_error err;
-    certpin_builder *b = certpin_builder_new();
-    certpin_policy *p = NULL;
-    /* The intermediate's key and a backup: the pin an operator who rotates leaves would choose. */
-    bench_random_pin(&seed, backup);
-    pins[0] = chain->pin[1];
-    pins[1] = backup;
-    memset(&d, 0, sizeof(d));
-    d.host = HOST;
-    d.pins = pins;
-    d.pin_count = 2;
-    if (b != NULL && certpin_builder_add(b, &d, &err) == CERTPIN_OK) {
-        p = certpin_builder_build(b, &err);
-    }
-    certpin_builder_free(b);
-    return p;
-}
-
 /* Allocation calls per iteration of fn (the crypto library's included). */
 static double allocs_per_iter(bench_loop_fn fn, void *arg, size_t iters)
 {
@@ -228,11 +205,11 @@ static int run_one(const bench_opts *o, const char *keytype, const char *suffix,
                                                  [PART_SUBJECTS] = "subjects"};
     bench_chain chain;
     check_arg a;
-    size_t rounds = o->quick ? 5 : 301;
+    size_t rounds = o->quick ? 5 : MAX_ROUNDS;
     double block_ns = o->quick ? 1e5 : 1e6;
-    double per[KINDS][301];
-    double sorted[301];
-    double ratio[2][301];
+    double per[KINDS][MAX_ROUNDS];
+    double sorted[MAX_ROUNDS];
+    double ratio[2][MAX_ROUNDS];
     size_t floor;
     double med[KINDS];
     double ratio_med[2];
@@ -255,7 +232,7 @@ static int run_one(const bench_opts *o, const char *keytype, const char *suffix,
         a.certs[k].subject = chain.subject[k];
     }
     a.now = (int64_t)time(NULL);
-    a.policy = check_policy(&chain);
+    a.policy = bench_pinned_policy(&chain, HOST, 42);
     a.ctx = certpin_ctx_new(a.policy);
     a.result = certpin_result_new();
     a.md = EVP_MD_fetch(NULL, "SHA2-256", NULL);

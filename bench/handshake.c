@@ -175,7 +175,6 @@ typedef struct clients {
     certpin_curl *attached;
     struct curl_slist *resolve;
     certpin_ctx *pin;
-    int certpin_verdict_seen; /* accepted-pinned at least once through each certpin variant */
 } clients;
 
 static size_t discard(char *data, size_t size, size_t n, void *arg)
@@ -300,43 +299,20 @@ static int run_variant(clients *c, int v)
     case V_OPENSSL: return openssl_once(c->plain, c->port, NULL);
     case V_OPENSSL_CERTPIN:
         ok = openssl_once(c->pinned, c->port, &verdict);
-        if (ok && verdict == CERTPIN_ACCEPTED_PINNED) {
-            c->certpin_verdict_seen |= 1;
-        }
         return ok && verdict == CERTPIN_ACCEPTED_PINNED;
     case V_CURL_CERTPIN:
+        /* every pinned handshake must have been pinned, not merely have succeeded */
         ok = curl_once(c->easy[v]);
-        if (ok &&
-            certpin_result_verdict(certpin_curl_result(c->attached)) == CERTPIN_ACCEPTED_PINNED) {
-            c->certpin_verdict_seen |= 2;
-        }
-        return ok;
+        return ok &&
+               certpin_result_verdict(certpin_curl_result(c->attached)) == CERTPIN_ACCEPTED_PINNED;
     default: return curl_once(c->easy[v]);
     }
 }
 
 static certpin_ctx *pin_context(const bench_chain *chain)
 {
-    uint64_t seed = 9;
-    char backup[72];
-    const char *pins[2];
-    certpin_domain d;
-    certpin_error err;
-    certpin_builder *b = certpin_builder_new();
-    certpin_policy *p = NULL;
-    certpin_ctx *ctx;
-    bench_random_pin(&seed, backup);
-    pins[0] = chain->pin[1]; /* the intermediate, and a backup */
-    pins[1] = backup;
-    memset(&d, 0, sizeof(d));
-    d.host = HOST;
-    d.pins = pins;
-    d.pin_count = 2;
-    if (b != NULL && certpin_builder_add(b, &d, &err) == CERTPIN_OK) {
-        p = certpin_builder_build(b, &err);
-    }
-    certpin_builder_free(b);
-    ctx = p != NULL ? certpin_ctx_new(p) : NULL;
+    certpin_policy *p = bench_pinned_policy(chain, HOST, 9);
+    certpin_ctx *ctx = p != NULL ? certpin_ctx_new(p) : NULL;
     certpin_policy_free(p);
     return ctx;
 }
@@ -485,8 +461,10 @@ int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
                 c0 = thread_cpu_ns();
                 t0 = bench_now_ns();
                 if (!run_variant(&c, v)) {
-                    (void)fprintf(stderr, "certpin-bench: handshake: %s failed (round %zu)\n",
-                                  variant_names[v], r);
+                    (void)fprintf(
+                        stderr,
+                        "certpin-bench: handshake: %s failed or was not pinned (round %zu)\n",
+                        variant_names[v], r);
                     ERR_print_errors_fp(stderr);
                     goto out;
                 }
@@ -504,10 +482,6 @@ int bench_handshake(const bench_opts *o, json_t *out, FILE *table)
             r_curl_certpin[at] = per[V_CURL][at] / per[V_CURL_CERTPIN][at];
             r_curl_pin[at] = per[V_CURL][at] / per[V_CURL_PIN][at];
         }
-    }
-    if (c.certpin_verdict_seen != 3) {
-        (void)fprintf(stderr, "certpin-bench: handshake: certpin did not pin the connections\n");
-        goto out;
     }
     if (table != NULL) {
         (void)fprintf(table,

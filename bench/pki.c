@@ -163,3 +163,25 @@ void bench_random_pin(uint64_t *state, char out[72])
         out[0] = '\0';
     }
 }
+
+certpin_policy *bench_pinned_policy(const bench_chain *chain, const char *host, uint64_t seed)
+{
+    char backup[72];
+    const char *pins[2];
+    certpin_domain d;
+    certpin_error err;
+    certpin_builder *b = certpin_builder_new();
+    certpin_policy *p = NULL;
+    bench_random_pin(&seed, backup);
+    pins[0] = chain->pin[1];
+    pins[1] = backup;
+    memset(&d, 0, sizeof(d));
+    d.host = host;
+    d.pins = pins;
+    d.pin_count = 2;
+    if (b != NULL && certpin_builder_add(b, &d, &err) == CERTPIN_OK) {
+        p = certpin_builder_build(b, &err);
+    }
+    certpin_builder_free(b);
+    return p;
+}
