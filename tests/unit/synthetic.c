@@ -90,14 +90,14 @@ void expand(const char *tmpl, char *out, size_t cap)
 
 certpin_policy *load_expanded(const char *source, const char *tmpl)
 {
-    char json[4096];
+    char json[8192];
     certpin_error err;
     certpin_policy *p;
     expand(tmpl, json, sizeof(json));
     memset(&err, 0, sizeof(err));
     p = certpin_policy_load_buffer(json, strlen(json), source, NULL, &err);
     if (p == NULL) {
-        print_error("%s: %s: %s\n", source, err.path, err.text);
+        print_error("%s:%d: %s: %s\n", source, err.line, err.path, err.text);
     }
     assert_non_null(p);
     return p;

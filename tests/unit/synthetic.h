@@ -36,7 +36,7 @@ typedef struct test_chain {
 void make_chain(test_chain *ch, const char *spec);
 /* Copies tmpl into out[cap] with every "@name" replaced by the pin of key name. */
 void expand(const char *tmpl, char *out, size_t cap);
-/* Loads the policy tmpl (expanded, at most 4 KiB) under the name source; fails the test (printing
+/* Loads the policy tmpl (expanded, at most 8 KiB) under the name source; fails the test (printing
  * why) when it does not load. */
 certpin_policy *load_expanded(const char *source, const char *tmpl);
 

@@ -48,21 +48,6 @@ enum { P_NONE = 0, P_MAIN, P_DENY, P_COUNT };
 
 static certpin_policy *policies[P_COUNT];
 
-static certpin_policy *load_main(void)
-{
-    char json[8192];
-    certpin_error err;
-    certpin_policy *p;
-    expand(main_json, json, sizeof(json));
-    memset(&err, 0, sizeof(err));
-    p = certpin_policy_load_buffer(json, strlen(json), "main.json", NULL, &err);
-    if (p == NULL) {
-        print_error("main.json:%d: %s: %s\n", err.line, err.path, err.text);
-    }
-    assert_non_null(p);
-    return p;
-}
-
 /* unpinned: deny, from the builder: one pinned entry and a `mode: off` carve-out with a deny pin.
  */
 static certpin_policy *build_deny(void)
@@ -107,7 +92,7 @@ static int setup(void **state)
 {
     (void)state;
     policies[P_NONE] = NULL;
-    policies[P_MAIN] = load_main();
+    policies[P_MAIN] = load_expanded("main.json", main_json);
     policies[P_DENY] = build_deny();
     return 0;
 }
@@ -766,7 +751,7 @@ static void test_result_reuse(void **state)
 static void test_result_holds_policy(void **state)
 {
     certpin_result *r = certpin_result_new();
-    certpin_policy *p = load_main();
+    certpin_policy *p = load_expanded("main.json", main_json);
     test_chain ch;
     (void)state;
     make_chain(&ch, "other");
