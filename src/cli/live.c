@@ -10,7 +10,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,9 +319,6 @@ SSL_CTX *cli_tls_ctx(const char *cafile, certpin_ctx *pin, int64_t at)
     SSL_CTX *ctx;
     int ok;
 
-    /* A server that closes the connection while we write must not kill the command (write() on
-     * a closed socket raises SIGPIPE). */
-    (void)signal(SIGPIPE, SIG_IGN);
     if (pthread_once(&conn_index_once, make_conn_index) != 0 || conn_index < 0) {
         cli_error("cannot set up OpenSSL");
         return NULL;

@@ -5,6 +5,7 @@
  * chain the stack verified (as OpenSSL X509 objects, which the command prints), the protocol. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,10 @@ cli_client *cli_client_new(cli_tls tls, const char *cafile, certpin_ctx *pin, in
         cli_error("out of memory");
         return NULL;
     }
+    /* A server that closes the connection while we write must not kill the command (write() on
+     * a closed socket raises SIGPIPE), whichever stack writes: OpenSSL and mbedTLS 2.28 write
+     * with write() (GnuTLS is also told GNUTLS_NO_SIGNAL). */
+    (void)signal(SIGPIPE, SIG_IGN);
     cl->tls = tls;
     cl->pin = certpin_ctx_ref(pin);
     if (tls == CLI_TLS_OPENSSL) {
@@ -387,10 +392,11 @@ static void connect_mbedtls(const cli_client *cl, const cli_target *target, doub
                        "timed out in the TLS handshake with %s (mbedTLS: %s)", c->peer, text);
         cli_conn_fail(c, CLI_FAILURE_TIMEOUT, message);
     } else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+        /* mbedTLS 2.28 keeps the alert record it failed on: level, then description */
+        c->alert = m->ssl.in_msg != NULL ? m->ssl.in_msg[1] : -1;
         (void)snprintf(message, sizeof(message),
-                       "TLS alert from the server %s during the TLS "
-                       "handshake (mbedTLS: %s)",
-                       c->peer, text);
+                       "TLS alert %d (%s) from the server %s during the TLS handshake", c->alert,
+                       cli_alert_name(c->alert), c->peer);
         cli_conn_fail(c, CLI_FAILURE_TLS_ALERT, message);
     } else if (ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_NET_CONN_RESET) {
         (void)snprintf(message, sizeof(message),
@@ -421,7 +427,7 @@ static void connect_gnutls(const cli_client *cl, const cli_target *target, doubl
     char message[512];
     int ret;
 
-    if (gnutls_init(&session, GNUTLS_CLIENT) < 0) {
+    if (gnutls_init(&session, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0) {
         cli_conn_fail(c, CLI_FAILURE_SETUP, "cannot set up the GnuTLS session");
         return;
     }

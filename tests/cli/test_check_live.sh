@@ -242,6 +242,18 @@ expect "TLS 1.3 server that requires a client certificate: TLS alert 116 in word
 expect "TLS 1.2 server that requires a client certificate: TLS alert 40 in words, exit 3" rc=3 \
     "out=TLS alert 40 (handshake failure) from the server 127.0.0.1 port ${port[clientcert12]}" \
     -- "$c" check --policy "$p/pin-int.json" "${ca1[@]}" "127.0.0.1:${port[clientcert12]}"
+# mbedTLS and GnuTLS say the same alert, by number and name, in words and in --json.
+for s in mbedtls gnutls; do
+    expect "$s: TLS 1.2 server that requires a client certificate: TLS alert 40 in words, exit 3" rc=3 \
+        "out=TLS alert 40 (handshake failure) from the server 127.0.0.1 port ${port[clientcert12]}" \
+        -- "$c" check --tls "$s" --policy "$p/pin-int.json" "${ca1[@]}" --connect 127.0.0.1 \
+        "api.example.com:${port[clientcert12]}"
+    expect "$s: --json: the alert's number and name" rc=3 \
+        -- "$c" check --tls "$s" --json --policy "$p/pin-int.json" "${ca1[@]}" --connect 127.0.0.1 \
+        "api.example.com:${port[clientcert12]}"
+    check "$s: --json alert fields" test "$(json_get 'd["failure"]["code"], d["failure"]["alert"], d["failure"]["alert_name"]' <<<"$out")" \
+        = "tls-alert 40 handshake failure"
+done
 expect "unknown name under -servername_fatal: TLS alert 112 before any certificate, not checked" rc=3 \
     "out=other.example.com: not checked: TLS alert 112 (unrecognized name) from the server" \
     -- "$c" check --policy "$p/pin-int.json" "${ca1[@]}" --connect "127.0.0.1:${port[sni]}" other.example.com
