@@ -95,14 +95,18 @@ static void offer_clear(offer *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* The peer's port, for reports: known when the BIO is mbedTLS's own socket (mbedtls_net_send). */
+/* The peer's port, for reports: known when the BIO is mbedTLS's own socket. Its callbacks share
+ * one context, so it is an mbedtls_net_context when any of them is mbedtls_net's own (an
+ * application may wrap one of them: to log, or to pace its writes). */
 static int peer_port(const certpin_mbedtls *cm)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     const mbedtls_net_context *net = cm->p_bio;
+    int is_net = cm->f_send == mbedtls_net_send || cm->f_recv == mbedtls_net_recv ||
+                 cm->f_recv_timeout == mbedtls_net_recv_timeout;
 
-    if (cm->f_send != mbedtls_net_send || net == NULL || net->fd < 0 ||
+    if (!is_net || net == NULL || net->fd < 0 ||
         getpeername(net->fd, (struct sockaddr *)&ss, &len) != 0) {
         return 0;
     }
@@ -306,11 +310,16 @@ static int client_hello(certpin_mbedtls *cm)
     char why[512];
 
     certpin_result_reset(cm->result);
-    cm->hs = HS_HELLO;
     cm->chain_len = 0;
-    offer_clear(&cm->offered);
-    cm->offered = cm->next; /* takes its ticket copy */
-    memset(&cm->next, 0, sizeof(cm->next));
+    /* mbedTLS hands the ClientHello over again when the socket took only part of it (or none):
+     * the offer certpin moved out of next the first time is still this ClientHello's, and it is
+     * judged again below. */
+    if (cm->next.set || cm->hs != HS_HELLO) {
+        offer_clear(&cm->offered);
+        cm->offered = cm->next; /* takes its ticket copy */
+        memset(&cm->next, 0, sizeof(cm->next));
+    }
+    cm->hs = HS_HELLO;
     cm->hello_id_len = 0;
 #if defined(MBEDTLS_SSL_SRV_C) && defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
     /* Pinning never runs without verification (see certpin/mbedtls.h): REQUIRED for this

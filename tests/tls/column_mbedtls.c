@@ -1,7 +1,9 @@
 /* The conformance suite's mbedTLS column: a TLS 1.2 client on mbedTLS 2.28 sockets
  * (mbedtls_net_*), pinned with certpin_mbedtls_attach. Turning verification off is
  * MBEDTLS_SSL_VERIFY_NONE; a session is offered with certpin_mbedtls_session_set or, directly,
- * mbedtls_ssl_set_session. */
+ * mbedtls_ssl_set_session. Writes go out at most SHORT_WRITE bytes at a time, as a congested
+ * socket takes them: mbedTLS then hands each record to the send callback in pieces, and certpin's
+ * guard must take a ClientHello sent in pieces for the one ClientHello it is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,13 @@
 
 #include "certpin/mbedtls.h"
 #include "conformance.h"
+
+#define SHORT_WRITE 40
+
+static int short_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    return mbedtls_net_send(ctx, buf, len < SHORT_WRITE ? len : SHORT_WRITE);
+}
 
 /* What a connection leaves: the raw session, and certpin's tagged one when it accepted. */
 typedef struct mb_session {
@@ -102,7 +111,7 @@ static int run(const conn_opts *o, conn_outcome *out)
         return 0;
     }
     harness_set_timeouts(net.fd);
-    mbedtls_ssl_set_bio(&ssl, &net, mbedtls_net_send, mbedtls_net_recv, NULL);
+    mbedtls_ssl_set_bio(&ssl, &net, short_send, mbedtls_net_recv, NULL);
     if (o->pin != NULL && certpin_mbedtls_attach(&ssl, o->pin, &cm, &err) != CERTPIN_OK) {
         (void)fprintf(stderr, "certpin_mbedtls_attach: %s\n", err.text);
         harness_die("certpin_mbedtls_attach");
