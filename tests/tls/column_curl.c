@@ -48,13 +48,12 @@ static int run(const conn_opts *o, conn_outcome *out)
     char url[256];
     char entry[300];
     char curl_error[CURL_ERROR_SIZE] = "";
-    long reused = 0;
     int got = 0;
     CURLcode rc;
 
     memset(out, 0, sizeof(*out));
     out->depth = -1;
-    out->resumed = -1;
+    out->resumed = -1; /* curl does not say: the server's count does */
     if (easy == NULL) {
         harness_die("curl_easy_init");
     }
@@ -104,9 +103,6 @@ static int run(const conn_opts *o, conn_outcome *out)
     if (rc == CURLE_OK) {
         out->connected = 1;
         out->replied = got;
-        if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &reused) == CURLE_OK) {
-            out->resumed = -1; /* curl does not say: the server's count does */
-        }
     } else {
         (void)snprintf(out->error, sizeof(out->error), "curl: %s (%s)", curl_easy_strerror(rc),
                        curl_error);

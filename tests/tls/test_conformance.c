@@ -393,6 +393,7 @@ static const policy_spec policy_b = {
 
 static struct {
     int calls;
+    char host[CERTPIN_HOST_MAX];
     int port;
     char entry[CERTPIN_HOST_MAX];
     certpin_verdict verdict;
@@ -416,6 +417,7 @@ static void on_report(const certpin_report *r, void *arg)
 {
     (void)arg;
     rep.calls++;
+    (void)snprintf(rep.host, sizeof(rep.host), "%s", r->host);
     rep.port = r->port;
     (void)snprintf(rep.entry, sizeof(rep.entry), "%s",
                    r->entry != NULL ? certpin_entry_pattern(r->entry) : "");
@@ -644,6 +646,8 @@ static void run_cell(void **state)
               "the report's served chain is not what the server sent", &out);
         check(rep.calls == 1 && chain_is(rep.verified, rep.verified_len, sc->verified), c,
               "the report's verified chain is not the path verification used", &out);
+        check(rep.calls == 1 && strcmp(rep.host, o.host != NULL ? o.host : "api.example.com") == 0,
+              c, "the report carries the wrong host", &out);
     }
     if (out.session != NULL) {
         c->col->session_free(out.session);
