@@ -9,31 +9,6 @@
 . "$(dirname "$0")/servers.sh"
 
 c=$CERTPIN
-p=$tmp/policies
-mkdir -p "$p"
-
-# policy FILE UNPINNED ENTRY-JSON...
-policy() {
-    local f=$1 unpinned=$2 sep=""
-    shift 2
-    {
-        printf '{ "certpin": 1, "unpinned": "%s",\n  "domains": [\n' "$unpinned"
-        for e in "$@"; do
-            printf '%s    %s\n' "$sep" "$e"
-            sep=","
-        done
-        printf '  ] }\n'
-    } >"$p/$f"
-}
-entry() { # entry HOST PIN... : one entry's JSON
-    local h=$1 pins="" sep=""
-    shift
-    for x in "$@"; do
-        pins+="$sep\"$x\""
-        sep=", "
-    done
-    printf '{ "host": "%s", "pins": [%s] }' "$h" "$pins"
-}
 # The same pins for the names a test dials: 127.0.0.1, ::1 and the names of the leaf.
 pins_for_all() {
     local f=$1
