@@ -8,6 +8,10 @@
 # and counts one test: passed when every condition holds (TEXT is a fixed string, searched in
 # stdout or stderr). $out, $err and $rc keep what the last command did.
 # Every script ends with `finish`, which prints "N passed, N failed" and exits non-zero on failure.
+#
+#   policy FILE UNPINNED ENTRY-JSON...   writes $p/FILE, a policy with these entries ($p is
+#                                        $tmp/policies, made here)
+#   entry HOST PIN...                    prints the JSON of one entry: HOST with these pins
 
 set -u
 
@@ -26,6 +30,8 @@ fi
 pki=$CERTPIN_TEST_PKI
 # shellcheck disable=SC1091
 . "$pki/pins.env"
+p=$tmp/policies
+mkdir -p "$p"
 
 expect() {
     local name=$1
@@ -75,6 +81,30 @@ check() {
         echo "not ok - $name"
         printf '#   failed: %s\n' "$*"
     fi
+}
+
+# policy FILE UNPINNED ENTRY-JSON...: $p/FILE, a policy file with the given entries.
+policy() {
+    local f=$1 unpinned=$2 sep="" e
+    shift 2
+    {
+        printf '{ "certpin": 1, "unpinned": "%s",\n  "domains": [\n' "$unpinned"
+        for e in "$@"; do
+            printf '%s    %s\n' "$sep" "$e"
+            sep=","
+        done
+        printf '  ] }\n'
+    } >"$p/$f"
+}
+# entry HOST PIN...: one entry's JSON, { "host": HOST, "pins": [PIN, ...] }.
+entry() {
+    local h=$1 pins="" sep="" x
+    shift
+    for x in "$@"; do
+        pins+="$sep\"$x\""
+        sep=", "
+    done
+    printf '{ "host": "%s", "pins": [%s] }' "$h" "$pins"
 }
 
 # json_ok: stdin parses as JSON.

@@ -30,6 +30,24 @@ stop_servers() {
 }
 trap 'stop_servers; rm -rf "$tmp"' EXIT
 
+# wait_port NAME LOG PATTERN WHAT: waits (10 s at most) for the server that writes LOG to print
+# its port, which the sed expression PATTERN takes out of LOG; sets port[NAME]. When no port comes,
+# says that WHAT did not start, shows LOG and returns 1.
+wait_port() {
+    local name=$1 log=$2 pattern=$3 what=$4 i p=
+    for i in $(seq 100); do
+        p=$(sed -n "$pattern" "$log")
+        [ -n "$p" ] && break
+        sleep 0.1
+    done
+    if [ -z "$p" ]; then
+        echo "# $what did not start:"
+        sed 's/^/#   /' "$log"
+        return 1
+    fi
+    port[$name]=$p
+}
+
 # start_s_server NAME ACCEPT PATTERN OPTIONS...: s_server prints "ACCEPT ADDR:PORT" when it
 # listens; PATTERN is the sed expression that takes the port out of that line.
 start_s_server() {
@@ -40,18 +58,18 @@ start_s_server() {
     timeout "$server_life" openssl s_server -accept "$accept" -naccept 200 -www "$@" \
         </dev/null >"$log" 2>&1 &
     server_pids+=($!)
-    local i p=
-    for i in $(seq 100); do
-        p=$(sed -n "$pattern" "$log")
-        [ -n "$p" ] && break
-        sleep 0.1
-    done
-    if [ -z "$p" ]; then
-        echo "# s_server $name did not start:"
-        sed 's/^/#   /' "$log"
-        return 1
-    fi
-    port[$name]=$p
+    wait_port "$name" "$log" "$pattern" "s_server $name"
+}
+
+# start_py NAME WHAT SCRIPT [ARGS...]: python3 -c SCRIPT ARGS..., a server that prints its port on
+# a line of its own once it listens; sets port[NAME] (WHAT names it when it does not start).
+start_py() {
+    local name=$1 what=$2 script=$3 log=$tmp/py-$1.log
+    shift 3
+    : >"$log"
+    timeout "$server_life" python3 -c "$script" "$@" >"$log" 2>&1 &
+    server_pids+=($!)
+    wait_port "$name" "$log" 's/^\([0-9][0-9]*\)$/\1/p' "$what"
 }
 
 serve() {
@@ -72,9 +90,8 @@ serve6() {
 }
 
 mute() {
-    local name=$1 log=$tmp/mute-$1.log
-    : >"$log"
-    timeout "$server_life" python3 -c '
+    local name=$1
+    start_py "$name" "the mute listener $name" '
 import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -83,22 +100,12 @@ print(s.getsockname()[1], flush=True)
 held = []  # accepted and kept open, never read from, never written to
 while True:
     held.append(s.accept()[0])
-' >"$log" 2>&1 &
-    server_pids+=($!)
-    local i p=
-    for i in $(seq 100); do
-        p=$(sed -n 's/^\([0-9][0-9]*\)$/\1/p' "$log")
-        [ -n "$p" ] && break
-        sleep 0.1
-    done
-    [ -n "$p" ] || { echo "# the mute listener did not start"; return 1; }
-    port[$name]=$p
+'
 }
 
 full() {
-    local name=$1 log=$tmp/full-$1.log
-    : >"$log"
-    timeout "$server_life" python3 -c '
+    local name=$1
+    start_py "$name" "the full listener $name" '
 import socket, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -112,22 +119,12 @@ for _ in range(3):  # the queue holds one connection or two; the SYNs after that
 time.sleep(0.5)
 print(s.getsockname()[1], flush=True)
 time.sleep(3600)
-' >"$log" 2>&1 &
-    server_pids+=($!)
-    local i p=
-    for i in $(seq 100); do
-        p=$(sed -n 's/^\([0-9][0-9]*\)$/\1/p' "$log")
-        [ -n "$p" ] && break
-        sleep 0.1
-    done
-    [ -n "$p" ] || { echo "# the full listener did not start"; return 1; }
-    port[$name]=$p
+'
 }
 
 plain() {
-    local name=$1 mode=$2 log=$tmp/plain-$1.log
-    : >"$log"
-    timeout "$server_life" python3 -c '
+    local name=$1 mode=$2
+    start_py "$name" "the plain server $name" '
 import socket, sys
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -143,16 +140,7 @@ while True:
     except OSError:
         pass
     c.close()
-' "$mode" >"$log" 2>&1 &
-    server_pids+=($!)
-    local i p=
-    for i in $(seq 100); do
-        p=$(sed -n 's/^\([0-9][0-9]*\)$/\1/p' "$log")
-        [ -n "$p" ] && break
-        sleep 0.1
-    done
-    [ -n "$p" ] || { echo "# the plain server $name did not start"; return 1; }
-    port[$name]=$p
+' "$mode"
 }
 
 closed_port() {

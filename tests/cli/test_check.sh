@@ -4,38 +4,23 @@
 . "$(dirname "$0")/lib.sh"
 
 c=$CERTPIN
-p=$tmp/policies
-mkdir -p "$p"
 
-# policy FILE UNPINNED ENTRY-JSON...: a policy file with the given entries.
-policy() {
-    local f=$1 unpinned=$2 sep=""
-    shift 2
-    {
-        printf '{ "certpin": 1, "unpinned": "%s",\n  "domains": [\n' "$unpinned"
-        for e in "$@"; do
-            printf '%s    %s\n' "$sep" "$e"
-            sep=","
-        done
-        printf '  ] }\n'
-    } >"$p/$f"
-}
-policy pin-leaf.json allow "{ \"host\": \"api.example.com\", \"pins\": [\"$PIN_LEAF\", \"$PIN_BACKUP\"] }"
-policy pin-int.json allow "{ \"host\": \"api.example.com\", \"pins\": [\"$PIN_CA1_INT\", \"$PIN_BACKUP\"] }"
-policy pin-root.json allow "{ \"host\": \"**.example.com\", \"pins\": [\"$PIN_CA1_ROOT\", \"$PIN_BACKUP\"] }"
-policy pin-ca2.json allow "{ \"host\": \"api.example.com\", \"pins\": [\"$PIN_CA2_INT\", \"$PIN_BACKUP\"] }"
-policy pin-ca3.json allow "{ \"host\": \"api.example.com\", \"pins\": [\"$PIN_CA3_ROOT\", \"$PIN_BACKUP\"] }"
-policy other-allow.json allow "{ \"host\": \"other.example.org\", \"pins\": [\"$PIN_CA1_INT\", \"$PIN_BACKUP\"] }"
-policy other-deny.json deny "{ \"host\": \"other.example.org\", \"pins\": [\"$PIN_CA1_INT\", \"$PIN_BACKUP\"] }"
+policy pin-leaf.json allow "$(entry api.example.com "$PIN_LEAF" "$PIN_BACKUP")"
+policy pin-int.json allow "$(entry api.example.com "$PIN_CA1_INT" "$PIN_BACKUP")"
+policy pin-root.json allow "$(entry "**.example.com" "$PIN_CA1_ROOT" "$PIN_BACKUP")"
+policy pin-ca2.json allow "$(entry api.example.com "$PIN_CA2_INT" "$PIN_BACKUP")"
+policy pin-ca3.json allow "$(entry api.example.com "$PIN_CA3_ROOT" "$PIN_BACKUP")"
+policy other-allow.json allow "$(entry other.example.org "$PIN_CA1_INT" "$PIN_BACKUP")"
+policy other-deny.json deny "$(entry other.example.org "$PIN_CA1_INT" "$PIN_BACKUP")"
 policy report-only.json allow \
     "{ \"host\": \"api.example.com\", \"pins\": [\"$PIN_CA2_ROOT\", \"$PIN_BACKUP\"], \"mode\": \"report-only\" }"
 policy mode-off.json allow \
     "{ \"host\": \"api.example.com\", \"pins\": [\"$PIN_CA2_ROOT\", \"$PIN_BACKUP\"], \"mode\": \"off\" }"
 policy deny.json allow \
     "{ \"host\": \"**.example.com\", \"pins\": [\"$PIN_CA1_INT\", \"$PIN_BACKUP\"], \"deny\": [\"$PIN_ROGUE\"] }"
-policy no-backup.json allow "{ \"host\": \"api.example.com\", \"pins\": [\"$PIN_LEAF\", \"$PIN_CA1_INT\"] }"
-policy ip.json allow "{ \"host\": \"127.0.0.1\", \"pins\": [\"$PIN_LEAF\", \"$PIN_BACKUP\"] }" \
-    "{ \"host\": \"::1\", \"pins\": [\"$PIN_CA1_INT\", \"$PIN_BACKUP\"] }"
+policy no-backup.json allow "$(entry api.example.com "$PIN_LEAF" "$PIN_CA1_INT")"
+policy ip.json allow "$(entry 127.0.0.1 "$PIN_LEAF" "$PIN_BACKUP")" \
+    "$(entry ::1 "$PIN_CA1_INT" "$PIN_BACKUP")"
 # Entry expiry: the entry expires in 100 days, within the leaf's validity (825 days).
 exp=$(date -u -d '+100 days' +%F)
 before=$(date -u -d '+50 days' +%F)
@@ -56,7 +41,7 @@ expect "legit chain pinned at the leaf" rc=0 \
 expect "legit chain pinned at the intermediate" rc=0 "out=accepted (pinned by entry api.example.com" "out=at depth 1)" \
     -- "$c" check --policy "$p/pin-int.json" "${legit[@]}" "${ca1[@]}" api.example.com
 expect "legit chain pinned at the root (the trust anchor is on the verified chain)" rc=0 \
-    "out=accepted (pinned by entry **.example.com, $p/pin-root.json domains[0], at depth 2)" \
+    "out=accepted (pinned by entry "**.example.com", $p/pin-root.json domains[0], at depth 2)" \
     -- "$c" check --policy "$p/pin-root.json" "${legit[@]}" "${ca1[@]}" api.example.com
 expect "rotated leaf, pinned at the intermediate" rc=0 "out=pinned" \
     -- "$c" check --policy "$p/pin-int.json" --chain "$pki/chain-legit2.pem" "${ca1[@]}" api.example.com

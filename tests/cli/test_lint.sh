@@ -3,8 +3,6 @@
 . "$(dirname "$0")/lib.sh"
 
 c=$CERTPIN
-p=$tmp/policies
-mkdir -p "$p"
 at=--at=2027-01-01
 
 # ---- a valid policy ------------------------------------------------------------------------
