@@ -16,6 +16,7 @@
 #include "certpin/gnutls.h"
 #include "private/crypto.h"
 #include "private/error.h"
+#include "private/peer.h"
 #include "private/result.h"
 #include "private/resume.h"
 #include "private/safety.h"
@@ -148,23 +149,7 @@ static int peer_leaf_sha256(gnutls_session_t session, unsigned char out[32])
  * (gnutls_transport_set_int); 0 otherwise. */
 static int peer_port(gnutls_session_t session)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    int fd = gnutls_transport_get_int(session);
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
-        return 0;
-    }
-    if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        struct sockaddr_in in4;
-        memcpy(&in4, &ss, sizeof(in4));
-        return ntohs(in4.sin_port);
-    }
-    if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-        struct sockaddr_in6 in6;
-        memcpy(&in6, &ss, sizeof(in6));
-        return ntohs(in6.sin6_port);
-    }
-    return 0;
+    return cp_fd_peer_port(gnutls_transport_get_int(session));
 }
 
 /* ---- certificates as the core sees them ---------------------------------------------------- */

@@ -19,6 +19,7 @@
 
 #include "certpin/mbedtls.h"
 #include "private/error.h"
+#include "private/peer.h"
 #include "private/result.h"
 #include "private/resume.h"
 #include "private/safety.h"
@@ -100,27 +101,10 @@ static void offer_clear(offer *o)
  * application may wrap one of them: to log, or to pace its writes). */
 static int peer_port(const certpin_mbedtls *cm)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
     const mbedtls_net_context *net = cm->p_bio;
     int is_net = cm->f_send == mbedtls_net_send || cm->f_recv == mbedtls_net_recv ||
                  cm->f_recv_timeout == mbedtls_net_recv_timeout;
-
-    if (!is_net || net == NULL || net->fd < 0 ||
-        getpeername(net->fd, (struct sockaddr *)&ss, &len) != 0) {
-        return 0;
-    }
-    if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        struct sockaddr_in in4;
-        memcpy(&in4, &ss, sizeof(in4));
-        return ntohs(in4.sin_port);
-    }
-    if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-        struct sockaddr_in6 in6;
-        memcpy(&in6, &ss, sizeof(in6));
-        return ntohs(in6.sin6_port);
-    }
-    return 0;
+    return is_net && net != NULL ? cp_fd_peer_port(net->fd) : 0;
 }
 
 /* The host the application asked mbedTLS to verify (RFC 6125 section 6: the reference identity
@@ -365,7 +349,6 @@ static int client_hello(certpin_mbedtls *cm)
 static int clear(certpin_mbedtls *cm)
 {
     const mbedtls_ssl_session *sn = cm->ssl->session_negotiate;
-    const char *why = NULL;
     char reason[512];
 
     if (cm->hs == HS_VERIFIED) {
@@ -412,7 +395,6 @@ static int clear(certpin_mbedtls *cm)
                "certpin's verification callback did not run in this handshake (was "
                "MBEDTLS_SSL_VERIFY_NONE set for it after its ClientHello?)");
     }
-    (void)why;
     return 0;
 }
 

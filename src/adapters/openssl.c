@@ -17,6 +17,7 @@
 #include "certpin/openssl.h"
 #include "private/error.h"
 #include "private/openssl.h"
+#include "private/peer.h"
 #include "private/result.h"
 #include "private/resume.h"
 #include "private/safety.h"
@@ -305,28 +306,11 @@ static int asked_host(X509_VERIFY_PARAM *param, char host[ASKED_HOST_MAX], char 
  * not on a socket. */
 static int peer_port(SSL *ssl)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
     conn_state *st = conn_get(ssl, 0);
-    int fd;
     if (st != NULL && st->port > 0) {
         return st->port;
     }
-    fd = SSL_get_fd(ssl);
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
-        return 0;
-    }
-    if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        struct sockaddr_in in4;
-        memcpy(&in4, &ss, sizeof(in4));
-        return ntohs(in4.sin_port);
-    }
-    if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-        struct sockaddr_in6 in6;
-        memcpy(&in6, &ss, sizeof(in6));
-        return ntohs(in6.sin6_port);
-    }
-    return 0;
+    return cp_fd_peer_port(SSL_get_fd(ssl));
 }
 
 /* ---- chains as the core sees them ----------------------------------------------------------- */

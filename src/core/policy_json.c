@@ -594,9 +594,9 @@ static void load_root(loader *l, cp_policy_draft *d, const json_t *root)
      * them as it indexes the entries. */
     if (certpin_diags_errors(l->found) > 0 && !l->nomem) {
         collect_patterns(l, domains);
-    }
-    if (certpin_diags_errors(l->found) > 0 && !l->nomem) {
-        report_duplicates(l);
+        if (!l->nomem) {
+            report_duplicates(l);
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 /* Results and their explanations. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,17 +143,11 @@ void cp_result_copy(certpin_result *dst, const certpin_result *src)
         return;
     }
     certpin_result_reset(dst);
-    /* What a result holds: its fields, and the chain's pins and subjects up to chain_len (nothing
+    /* What a result holds: every field before the chain (a field added there is copied too), its
+     * own reference to the policy, and the chain's pins and subjects up to chain_len (nothing
      * reads past it). The copy makes its own explanation on demand. */
-    dst->verdict = src->verdict;
+    memcpy(dst, src, offsetof(certpin_result, chain));
     dst->policy = certpin_policy_ref(src->policy);
-    dst->entry = src->entry;
-    dst->warnings = src->warnings;
-    dst->depth = src->depth;
-    dst->port = src->port;
-    memcpy(dst->host, src->host, sizeof(dst->host));
-    memcpy(dst->reason, src->reason, sizeof(dst->reason));
-    dst->chain_len = src->chain_len;
     for (i = 0; i < src->chain_len && i < CP_MAX_CHAIN; i++) {
         memcpy(dst->chain[i], src->chain[i], sizeof(dst->chain[i]));
         memcpy(dst->subjects[i], src->subjects[i], sizeof(dst->subjects[i]));

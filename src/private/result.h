@@ -18,6 +18,7 @@ struct certpin_result {
     char host[CERTPIN_HOST_MAX];
     char reason[512];
     size_t chain_len;
+    /* cp_result_copy copies every field above as it is; those below are its own to copy */
     cp_pin chain[CP_MAX_CHAIN];
     char subjects[CP_MAX_CHAIN][CP_SUBJECT_MAX];
     char *explanation; /* made on demand */
