@@ -49,6 +49,9 @@ void cli_help_probe(FILE *out);
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* "warning: <message>\n" on stderr. */
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* A warning of a live check: "warning: MESSAGE" on err and, when array is not NULL, {code,
+ * message} appended to it (the --json output's warnings). */
+void cli_add_warning(FILE *err, json_t *array, const char *code, const char *message);
 /* "certpin CMD: <message>" and "Try 'certpin CMD --help'." on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* The message for getopt_long's return value '?' or ':' (opterr must be 0, optstring must start

@@ -488,15 +488,6 @@ static int lacks_backup(const outcome *o)
     return 1;
 }
 
-static void add_warning(FILE *err, json_t *array, const char *code, const char *message)
-{
-    fprintf(err, "warning: %s\n", message);
-    if (array != NULL) {
-        (void)json_array_append_new(array,
-                                    json_pack("{s:s, s:s}", "code", code, "message", message));
-    }
-}
-
 /* The outcome's warnings, as {code, message} pairs: written to err and, when array is not NULL,
  * appended to it. */
 static void warnings(const outcome *o, FILE *err, json_t *array)
@@ -516,7 +507,7 @@ static void warnings(const outcome *o, FILE *err, json_t *array)
                        "yet (kept offline), so that a lost key can be replaced without locking "
                        "clients out",
                        o->canonical, name);
-        add_warning(err, array, "no-backup", message);
+        cli_add_warning(err, array, "no-backup", message);
     }
     if ((w & CERTPIN_WARN_EXPIRED_ENFORCED) != 0) {
         cli_time_text(e != NULL ? certpin_entry_expires(e) : 0, when, sizeof(when));
@@ -524,12 +515,12 @@ static void warnings(const outcome *o, FILE *err, json_t *array)
                        "%s: %s expired at %s, but its on_expiry is enforce: its pins are still "
                        "enforced; renew the entry",
                        o->canonical, name, when);
-        add_warning(err, array, "expired-enforced", message);
+        cli_add_warning(err, array, "expired-enforced", message);
     }
     if ((w & CERTPIN_WARN_RESUMED) != 0) {
         (void)snprintf(message, sizeof(message), "%s: the verdict came from a resumed session",
                        o->canonical);
-        add_warning(err, array, "resumed", message);
+        cli_add_warning(err, array, "resumed", message);
     }
 }
 

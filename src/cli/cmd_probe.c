@@ -342,15 +342,6 @@ static void print_proposal(FILE *out, const probe *pr)
     }
 }
 
-static void add_warning(FILE *err, json_t *array, const char *code, const char *message)
-{
-    fprintf(err, "warning: %s\n", message);
-    if (array != NULL) {
-        (void)json_array_append_new(array,
-                                    json_pack("{s:s, s:s}", "code", code, "message", message));
-    }
-}
-
 static void warnings(const probe *pr, FILE *err, json_t *array)
 {
     const proposal *p = &pr->prop;
@@ -365,14 +356,14 @@ static void warnings(const probe *pr, FILE *err, json_t *array)
                        "check them another way before shipping them",
                        pr->target.host, stack_name(pr),
                        pr->reason[0] != '\0' ? pr->reason : "no verified chain");
-        add_warning(err, array, "unverified", message);
+        cli_add_warning(err, array, "unverified", message);
     }
     if (p->deployed_backups > 0) {
         (void)snprintf(message, sizeof(message),
                        "%s: a key of --backup %s is on the chain the server sent or the chain "
                        "%s verified: it is deployed, so it is no backup",
                        pr->target.host, pr->opts->backup, stack_name(pr));
-        add_warning(err, array, "backup-deployed", message);
+        cli_add_warning(err, array, "backup-deployed", message);
     }
     if (p->backups == p->deployed_backups) {
         (void)snprintf(message, sizeof(message),
@@ -381,7 +372,7 @@ static void warnings(const probe *pr, FILE *err, json_t *array)
                        "is not deployed yet (kept offline): certpin pin backup.key, or probe "
                        "--backup backup.key",
                        pr->target.host, stack_name(pr));
-        add_warning(err, array, "no-backup", message);
+        cli_add_warning(err, array, "no-backup", message);
     }
 }
 

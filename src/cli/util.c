@@ -380,3 +380,12 @@ json_t *cli_entry_json(const certpin_entry *entry)
     }
     return obj;
 }
+
+void cli_add_warning(FILE *err, json_t *array, const char *code, const char *message)
+{
+    fprintf(err, "warning: %s\n", message);
+    if (array != NULL) {
+        (void)json_array_append_new(array,
+                                    json_pack("{s:s, s:s}", "code", code, "message", message));
+    }
+}
